@@ -1,0 +1,71 @@
+/**
+ * The audit trail: every security event becomes a structured log line, an EMF metric and an
+ * audit item. Recording never fails a request; the log line is written first, so an event is
+ * never lost even when the table is unreachable or the per-instance write budget is spent.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from './logger.js';
+import type { AuditEvent, AuditStore, AuditType } from './stores/audit-store.js';
+
+/** Events caused by unauthenticated traffic: aggregated per minute and budgeted per instance. */
+const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
+  'auth.failure',
+  'token.invalid',
+  'origin.rejected',
+  'rate_limit.exceeded',
+]);
+
+export interface AuditLogOptions {
+  readonly store: AuditStore;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /**
+   * How many aggregated audit writes one instance makes per second at most; beyond that an
+   * event is only logged and counted (a bound on what a flood can cost).
+   * @default 20
+   */
+  readonly writesPerSecond?: number;
+  readonly clock?: () => number;
+}
+
+/** Records security events; shared by middlewares and handlers. */
+export class AuditLog {
+  readonly #options: AuditLogOptions;
+  readonly #clock: () => number;
+  readonly #budget: number;
+  #second = 0;
+  #spent = 0;
+
+  constructor(options: AuditLogOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#budget = options.writesPerSecond ?? 20;
+  }
+
+  /** Logs, counts and stores `event`; resolves once stored (or once storing has failed). */
+  async record(event: AuditEvent): Promise<void> {
+    const { logger, metrics, store } = this.#options;
+    logger.warn(`audit ${event.type}`, { audit: { ...event, at: new Date(event.at).toISOString() } });
+    metrics?.singleMetric().addMetric(event.type, MetricUnit.Count, 1);
+    try {
+      if (!UNAUTHENTICATED.has(event.type)) {
+        await store.put(event);
+      } else if (this.#takeBudget()) {
+        await store.aggregate(event);
+      }
+    } catch (error) {
+      logger.error('audit store write failed', { auditType: event.type, requestId: event.requestId, error });
+    }
+  }
+
+  #takeBudget(): boolean {
+    const second = Math.floor(this.#clock() / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#spent = 0;
+    }
+    if (this.#spent >= this.#budget) return false;
+    this.#spent += 1;
+    return true;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * AWS SDK clients, built once per process with short timeouts so a dependency that is down
+ * fails fast, and with one middleware that turns every DynamoDB failure other than a failed
+ * condition into a 503 (fail closed).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { ServiceUnavailableError } from './errors.js';
+
+/** Options for the DynamoDB client; tests and the local server pass an endpoint. */
+export interface DynamoDbClientOptions {
+  /** @default the regional endpoint */
+  readonly endpoint?: string;
+  /** @default AWS_REGION, else us-east-1 */
+  readonly region?: string;
+  /** @default the SDK's credential chain */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** Errors that carry a meaning for the caller and pass through unchanged. */
+const PASS_THROUGH = new Set(['ConditionalCheckFailedException']);
+
+/** Creates the document client used by every store. */
+export function createDocumentClient(options: DynamoDbClientOptions = {}): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000 }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error instanceof Error && PASS_THROUGH.has(error.name)) throw error;
+        throw new ServiceUnavailableError({ cause: error });
+      }
+    },
+    { step: 'initialize', name: 'failClosed' },
+  );
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}

@@ -1,0 +1,250 @@
+/**
+ * Configuration: every variable of the contract parsed and validated once at cold start with zod,
+ * then frozen. A bad value stops the process with a message naming the variable and what is
+ * allowed; secret values are never echoed.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from './errors.js';
+import { parseOriginList, type OriginRule } from './origins.js';
+
+/** The largest body API Gateway accepts (10 MiB); `MAX_BODY_BYTES` cannot exceed it. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+const bool = (fallback: boolean | undefined) =>
+  z
+    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true'));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .optional()
+    .transform((v) => (v === '' ? undefined : v));
+
+const tableName = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name ([A-Za-z0-9_.-], 3–255 chars)' })
+    .default(fallback);
+
+const SECRET_VARIABLES = [
+  'WIDGET_API_KEY',
+  'ADMIN_API_KEY',
+  'SERVER_API_KEY',
+  'WIDGET_SIGNING_SECRET',
+  'OPENAI_API_KEY',
+] as const;
+
+/** Secret overrides: validated for size only, and never echoed in an error. */
+const secretValue = optionalString(4096);
+const secretOverrides = Object.fromEntries(
+  SECRET_VARIABLES.flatMap((name) => [
+    [name, secretValue],
+    [`${name}_PREVIOUS`, secretValue],
+  ]),
+) as Record<`${(typeof SECRET_VARIABLES)[number]}${'' | '_PREVIOUS'}`, typeof secretValue>;
+
+const envSchema = z.object({
+  APP_ENV: z
+    .enum(['development', 'production'], { error: 'must be "development" or "production"' })
+    .default('development'),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOCAL_DATA_DIR: z.string().min(1).default('.local'),
+  LOCAL_DYNAMODB: z
+    .enum(['auto', 'java', 'dynalite', 'memory'], { error: 'must be one of auto, java, dynalite, memory' })
+    .default('auto'),
+  DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  CONVERSATIONS_TABLE: tableName('chat-widget-conversations'),
+  SECURITY_TABLE: tableName('chat-widget-security'),
+  ...secretOverrides,
+  SECRET_CACHE_TTL_SECONDS: int(300, 1, 86400),
+  SECRET_GRACE_SECONDS: int(86400, 0, 30 * 86400),
+  SECRET_MAX_STALE_SECONDS: int(3600, 0, 86400),
+  CORS_ORIGIN: z.string().default(''),
+  ADMIN_CORS_ORIGIN: z.string().default(''),
+  REQUIRE_WIDGET_TOKEN: bool(undefined),
+  WIDGET_TOKEN_MAX_TTL_SECONDS: int(86400, 60, 30 * 86400),
+  WIDGET_TOKEN_AUDIENCE: optionalString(256),
+  WIDGET_TOKEN_ISSUER: optionalString(256),
+  RATE_LIMIT_WINDOW_MS: int(60000, 1000, 3600000),
+  RATE_LIMIT_MAX_REQUESTS: int(60, 1, 1000000),
+  RATE_LIMIT_SESSION_MAX: int(20, 1, 1000000),
+  RATE_LIMIT_USER_MAX: int(30, 1, 1000000),
+  TOKEN_RATE_LIMIT_MAX: int(120, 1, 1000000),
+  ADMIN_RATE_LIMIT_MAX: int(60, 1, 1000000),
+  AUTH_FAILURE_LIMIT: int(10, 1, 1000000),
+  RATE_LIMIT_FAIL_OPEN: bool(false),
+  MAX_BODY_BYTES: int(65536, 256, API_GATEWAY_MAX_BODY_BYTES),
+  CONVERSATION_TTL_DAYS: int(30, 1, 3650),
+  AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+  LLM_PROVIDER: z
+    .enum(['echo', 'openai', 'bedrock'], { error: 'must be one of echo, openai, bedrock' })
+    .default('echo'),
+  OPENAI_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://api.openai.com/v1'),
+  OPENAI_MODEL: z.string().min(1).max(256).default('gpt-4o-mini'),
+  BEDROCK_MODEL_ID: z.string().min(1).max(256).default('anthropic.claude-3-haiku-20240307-v1:0'),
+  SYSTEM_PROMPT: z.string().max(8000).default('You are a helpful assistant.'),
+  CONTEXT_MESSAGES: int(20, 1, 200),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be one of debug, info, warn, error, silent' })
+    .default('info'),
+});
+
+type Env = z.output<typeof envSchema>;
+
+/** A secret given through the environment: the current value and an optional previous one. */
+export interface SecretOverride {
+  readonly current?: string;
+  readonly previous?: string;
+}
+
+/** The frozen, validated configuration every module reads. */
+export interface Config {
+  readonly appEnv: 'development' | 'production';
+  readonly production: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly localDataDir: string;
+  readonly localDynamoDb: Env['LOCAL_DYNAMODB'];
+  readonly dynamoDbEndpoint: string | undefined;
+  readonly conversationsTable: string;
+  readonly securityTable: string;
+  readonly secretOverrides: Readonly<Record<(typeof SECRET_VARIABLES)[number], SecretOverride>>;
+  readonly secretCacheTtlSeconds: number;
+  readonly secretGraceSeconds: number;
+  readonly secretMaxStaleSeconds: number;
+  readonly corsOrigins: readonly OriginRule[];
+  readonly adminCorsOrigins: readonly OriginRule[];
+  readonly requireWidgetToken: boolean;
+  readonly widgetTokenMaxTtlSeconds: number;
+  readonly widgetTokenAudience: string | undefined;
+  readonly widgetTokenIssuer: string | undefined;
+  readonly rateLimit: {
+    readonly windowMs: number;
+    readonly ipMax: number;
+    readonly sessionMax: number;
+    readonly userMax: number;
+    readonly tokenMax: number;
+    readonly adminMax: number;
+    readonly authFailureMax: number;
+    readonly failOpen: boolean;
+  };
+  readonly maxBodyBytes: number;
+  readonly conversationTtlDays: number;
+  readonly auditRetentionDays: number;
+  readonly llm: {
+    readonly provider: Env['LLM_PROVIDER'];
+    readonly openAiBaseUrl: string;
+    readonly openAiModel: string;
+    readonly bedrockModelId: string;
+    readonly systemPrompt: string;
+    readonly contextMessages: number;
+  };
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+/**
+ * Parses and validates the environment; collects every problem, then throws one
+ * `ConfigurationError` naming each variable and what it allows.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')} ${issue.message}`);
+    }
+    throw new ConfigurationError(problems);
+  }
+  const e = parsed.data;
+  const production = e.APP_ENV === 'production';
+
+  const corsOrigins = collectOrigins('CORS_ORIGIN', e.CORS_ORIGIN, production, problems);
+  const adminCorsOrigins = collectOrigins('ADMIN_CORS_ORIGIN', e.ADMIN_CORS_ORIGIN, production, problems);
+  if (production && corsOrigins.length === 0 && !problems.some((p) => p.startsWith('CORS_ORIGIN'))) {
+    problems.push('CORS_ORIGIN must list at least one origin when APP_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  const override = (name: (typeof SECRET_VARIABLES)[number]): SecretOverride => ({
+    current: e[name],
+    previous: e[`${name}_PREVIOUS`],
+  });
+
+  return deepFreeze({
+    appEnv: e.APP_ENV,
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    localDataDir: e.LOCAL_DATA_DIR,
+    localDynamoDb: e.LOCAL_DYNAMODB,
+    dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
+    conversationsTable: e.CONVERSATIONS_TABLE,
+    securityTable: e.SECURITY_TABLE,
+    secretOverrides: Object.fromEntries(SECRET_VARIABLES.map((n) => [n, override(n)])) as Config['secretOverrides'],
+    secretCacheTtlSeconds: e.SECRET_CACHE_TTL_SECONDS,
+    secretGraceSeconds: e.SECRET_GRACE_SECONDS,
+    secretMaxStaleSeconds: e.SECRET_MAX_STALE_SECONDS,
+    corsOrigins,
+    adminCorsOrigins,
+    requireWidgetToken: e.REQUIRE_WIDGET_TOKEN ?? production,
+    widgetTokenMaxTtlSeconds: e.WIDGET_TOKEN_MAX_TTL_SECONDS,
+    widgetTokenAudience: e.WIDGET_TOKEN_AUDIENCE,
+    widgetTokenIssuer: e.WIDGET_TOKEN_ISSUER,
+    rateLimit: {
+      windowMs: e.RATE_LIMIT_WINDOW_MS,
+      ipMax: e.RATE_LIMIT_MAX_REQUESTS,
+      sessionMax: e.RATE_LIMIT_SESSION_MAX,
+      userMax: e.RATE_LIMIT_USER_MAX,
+      tokenMax: e.TOKEN_RATE_LIMIT_MAX,
+      adminMax: e.ADMIN_RATE_LIMIT_MAX,
+      authFailureMax: e.AUTH_FAILURE_LIMIT,
+      failOpen: e.RATE_LIMIT_FAIL_OPEN ?? false,
+    },
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    conversationTtlDays: e.CONVERSATION_TTL_DAYS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    llm: {
+      provider: e.LLM_PROVIDER,
+      openAiBaseUrl: e.OPENAI_BASE_URL,
+      openAiModel: e.OPENAI_MODEL,
+      bedrockModelId: e.BEDROCK_MODEL_ID,
+      systemPrompt: e.SYSTEM_PROMPT,
+      contextMessages: e.CONTEXT_MESSAGES,
+    },
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+function collectOrigins(name: string, raw: string, production: boolean, problems: string[]): OriginRule[] {
+  const result = parseOriginList(raw, { allowStar: !production });
+  for (const problem of result.problems) problems.push(`${name} ${problem}`);
+  return result.rules;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

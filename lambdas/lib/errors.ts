@@ -1,0 +1,128 @@
+/**
+ * Expected errors: each carries a stable `code` and an HTTP `status`, and is safe to show
+ * to a client when `expose` is true. Anything else that reaches the error mapper is treated
+ * as unexpected, logged, and answered as a 500 with no detail.
+ */
+
+/** One problem found by request validation, as returned in `error.details`. */
+export interface ErrorDetail {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Options shared by every application error. */
+export interface AppErrorOptions {
+  readonly cause?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Base class of every expected error; callers branch on `code`, never on message text. */
+export class AppError extends Error {
+  readonly code: string;
+  readonly status: number;
+  /** Whether `message` may be shown to the client (never for 5xx). */
+  readonly expose: boolean;
+  /** Extra response headers (for example `Allow` or `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: string, status: number, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.expose = status < 500;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** 400: the body or query did not match the schema. */
+export class ValidationError extends AppError {
+  readonly details: readonly ErrorDetail[];
+  constructor(message: string, details: readonly ErrorDetail[] = [], options?: AppErrorOptions) {
+    super('VALIDATION_FAILED', 400, message, options);
+    this.details = details;
+  }
+}
+
+/** 400: the body is not valid JSON. */
+export class InvalidJsonError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('INVALID_JSON', 400, 'The request body is not valid JSON.', options);
+  }
+}
+
+/** 401: missing or wrong credentials. */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Missing or invalid credentials.', options?: AppErrorOptions) {
+    super('UNAUTHORIZED', 401, message, options);
+  }
+}
+
+/** 403: authenticated, but not allowed here. */
+export class ForbiddenError extends AppError {
+  constructor(message = 'This credential is not allowed to do that.', options?: AppErrorOptions) {
+    super('FORBIDDEN', 403, message, options);
+  }
+}
+
+/** 403: the request's Origin is not on the allow-list. */
+export class OriginNotAllowedError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('ORIGIN_NOT_ALLOWED', 403, 'This origin is not allowed to call this API.', options);
+  }
+}
+
+/** 404: no such route or resource (also for resources that belong to someone else). */
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found.', options?: AppErrorOptions) {
+    super('NOT_FOUND', 404, message, options);
+  }
+}
+
+/** 405: the path exists, the method does not; `Allow` lists the methods that do. */
+export class MethodNotAllowedError extends AppError {
+  constructor(allow: readonly string[], options?: AppErrorOptions) {
+    super('METHOD_NOT_ALLOWED', 405, 'This method is not allowed on this path.', {
+      ...options,
+      headers: { ...options?.headers, Allow: allow.join(', ') },
+    });
+  }
+}
+
+/** 413: the body is larger than `MAX_BODY_BYTES`. */
+export class PayloadTooLargeError extends AppError {
+  constructor(limit: number, options?: AppErrorOptions) {
+    super('PAYLOAD_TOO_LARGE', 413, `The request body is larger than ${limit} bytes.`, options);
+  }
+}
+
+/** 415: the body is not `application/json`. */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('UNSUPPORTED_MEDIA_TYPE', 415, 'The request body must be application/json.', options);
+  }
+}
+
+/** 502: the model provider failed. */
+export class UpstreamError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('UPSTREAM_ERROR', 502, 'The model provider failed to answer.', options);
+  }
+}
+
+/** 503: a security dependency (secrets, stores) is unavailable, so the request fails closed. */
+export class ServiceUnavailableError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('SERVICE_UNAVAILABLE', 503, 'The service is temporarily unavailable. Try again later.', options);
+  }
+}
+
+/** Raised at cold start when configuration or secrets are unusable; names the problem, never a value. */
+export class ConfigurationError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The route table: the one list of HTTP routes, used by the local server to dispatch and by the
+ * CDK stack to build API Gateway resources, so the two cannot drift. Anything that matches no
+ * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`).
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/** The Lambda entry files under `lambdas/handlers/`. */
+export type HandlerName =
+  | 'post-chat'
+  | 'admin-list-conversations'
+  | 'admin-get-conversation'
+  | 'admin-delete-conversation'
+  | 'admin-list-audit'
+  | 'health'
+  | 'route-fallback';
+
+/** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
+export interface Route {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly handler: Exclude<HandlerName, 'route-fallback'>;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/v1/chat', handler: 'post-chat' },
+  { method: 'POST', path: '/chat', handler: 'post-chat' },
+  { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations' },
+  { method: 'GET', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-get-conversation' },
+  { method: 'DELETE', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-delete-conversation' },
+  { method: 'GET', path: '/v1/admin/audit', handler: 'admin-list-audit' },
+  { method: 'GET', path: '/health', handler: 'health' },
+];
+
+/** The result of matching a request against the table. */
+export interface RouteMatch {
+  readonly handler: HandlerName;
+  /** The API Gateway resource path that matched (`/{proxy+}` when none did). */
+  readonly resource: string;
+  readonly pathParameters: Readonly<Record<string, string>> | null;
+}
+
+/** Matches `path` against a route template; returns decoded parameters, or undefined. */
+function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i += 1) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g === '') return undefined;
+      try {
+        params[w.slice(1, -1)] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** The methods served on the resource that `path` matches, or undefined when no route matches it. */
+export function resourceFor(
+  path: string,
+): { resource: string; methods: HttpMethod[]; pathParameters: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    const params = matchPath(route.path, path);
+    if (params) {
+      const methods = ROUTES.filter((r) => r.path === route.path).map((r) => r.method);
+      return { resource: route.path, methods, pathParameters: params };
+    }
+  }
+  return undefined;
+}
+
+/** Picks the handler for a request, as API Gateway would. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const found = resourceFor(path);
+  if (!found) return { handler: 'route-fallback', resource: '/{proxy+}', pathParameters: { proxy: path.slice(1) } };
+  const route = ROUTES.find((r) => r.path === found.resource && r.method === method);
+  const pathParameters = Object.keys(found.pathParameters).length > 0 ? found.pathParameters : null;
+  return { handler: route ? route.handler : 'route-fallback', resource: found.resource, pathParameters };
+}
+
+/** Admin routes take their CORS allow-list from `ADMIN_CORS_ORIGIN`. */
+export const isAdminPath = (path: string): boolean => path === '/v1/admin' || path.startsWith('/v1/admin/');

@@ -1,0 +1,108 @@
+/**
+ * The runtime: everything a handler needs (config, logger, secrets, stores, model, clock),
+ * built once per process. Lambda builds it from the environment; the local server and tests
+ * build it with their own adapters. Only the adapters differ; the handlers are the same.
+ */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AuditLog } from './audit.js';
+import { createDocumentClient } from './clients.js';
+import { loadConfig, type Config } from './config.js';
+import { EnvOverrideSource } from './env-secrets.js';
+import { createModel, type ModelProvider } from './llm/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
+import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
+import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
+
+/** What every handler receives. */
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly secrets: SecretProvider;
+  readonly conversations: ConversationStore;
+  readonly auditStore: AuditStore;
+  readonly audit: AuditLog;
+  readonly model: ModelProvider;
+  readonly clock: () => number;
+}
+
+/** The adapters a runtime is built from; everything but config and secrets has a default. */
+export interface RuntimeParts {
+  readonly config: Config;
+  readonly secretSource: SecretSource;
+  /** @default a Powertools logger at `LOG_LEVEL` */
+  readonly logger?: Logger;
+  /** @default a client for `DYNAMODB_ENDPOINT` or the regional endpoint */
+  readonly documentClient?: DynamoDBDocumentClient;
+  /** @default the provider named by `LLM_PROVIDER` */
+  readonly model?: ModelProvider;
+  /** EMF metrics; `false` for none (the local server, whose logs are read by people). @default Powertools Metrics */
+  readonly metrics?: Metrics | false;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+/** Builds a runtime; no I/O happens until the first request. */
+export function createRuntime(parts: RuntimeParts): Runtime {
+  const { config } = parts;
+  const clock = parts.clock ?? Date.now;
+  const logger = parts.logger ?? createLogger(config.logLevel);
+  const client = parts.documentClient ?? createDocumentClient({ endpoint: config.dynamoDbEndpoint });
+  const auditStore = new DynamoAuditStore({
+    client,
+    tableName: config.securityTable,
+    retentionDays: config.auditRetentionDays,
+  });
+  const audit = new AuditLog({
+    store: auditStore,
+    logger,
+    metrics:
+      parts.metrics === false
+        ? undefined
+        : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' })),
+    clock,
+  });
+  const systemEvent = (type: 'secret.refresh_failed' | 'secret.weak', detail: Record<string, string | number>) =>
+    void audit.record({ type, actor: 'system', ip: '-', method: '-', route: '-', requestId: '-', at: clock(), detail });
+  const secrets = new CachingSecretProvider({
+    source: parts.secretSource,
+    ttlSeconds: config.secretCacheTtlSeconds,
+    maxStaleSeconds: config.secretMaxStaleSeconds,
+    production: config.production,
+    clock,
+    onRefreshFailed: (error, serving) => {
+      logger.error('secret refresh failed', { serving, error });
+      systemEvent('secret.refresh_failed', { serving });
+    },
+    onWeakSecrets: (problems) => {
+      logger.warn(`WEAK SECRETS: ${problems.join('; ')}. APP_ENV=production would refuse to start.`);
+      systemEvent('secret.weak', { problems: problems.length });
+    },
+  });
+  return {
+    config,
+    logger,
+    secrets,
+    conversations: new DynamoConversationStore({
+      client,
+      tableName: config.conversationsTable,
+      ttlDays: config.conversationTtlDays,
+    }),
+    auditStore,
+    audit,
+    model: parts.model ?? createModel(config),
+    clock,
+  };
+}
+
+let lambdaRuntime: Runtime | undefined;
+
+/** The Lambda runtime, built from the environment on first use and kept for the life of the instance. */
+export function getLambdaRuntime(): Runtime {
+  if (!lambdaRuntime) {
+    const config = loadConfig();
+    lambdaRuntime = createRuntime({ config, secretSource: new EnvOverrideSource(config.secretOverrides) });
+  }
+  return lambdaRuntime;
+}

@@ -1,0 +1,62 @@
+/** zod `.strict()` schemas for every request boundary (bodies, query strings, path parameters). */
+import { z } from 'zod';
+import { AUDIT_TYPES } from './stores/audit-store.js';
+
+export const MAX_MESSAGE_CHARS = 4000;
+
+/** A session id as the widget generates it. */
+export const sessionIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, { error: 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_", ":" or "-"' });
+
+/** A message: trimmed, then 1–4000 characters (code points), no NUL. */
+const messageSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .refine((s) => s.length > 0, { error: 'must not be empty' })
+  .refine((s) => [...s].length <= MAX_MESSAGE_CHARS, { error: `must be at most ${MAX_MESSAGE_CHARS} characters` })
+  .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters' });
+
+/** `POST /v1/chat` body. */
+export const chatRequestSchema = z.object({ sessionId: sessionIdSchema, message: messageSchema }).strict();
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+const limit = (fallback: number) =>
+  z
+    .string()
+    .regex(/^[1-9]\d{0,2}$/, { error: 'must be a whole number from 1 to 100' })
+    .transform(Number)
+    .refine((n) => n <= 100, { error: 'must be a whole number from 1 to 100' })
+    .default(fallback);
+
+const cursor = z.string().min(1).max(2048, { error: 'is too long' }).optional();
+
+/** A user id as carried by widget tokens. */
+export const userIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be 1–128 printable ASCII characters without spaces' });
+
+/** `GET /v1/admin/conversations` query. */
+export const listConversationsQuerySchema = z
+  .object({ limit: limit(20), cursor, userId: userIdSchema.optional() })
+  .strict();
+
+/** `GET /v1/admin/conversations/{sessionId}` query (paging through messages). */
+export const conversationMessagesQuerySchema = z.object({ limit: limit(100), cursor }).strict();
+
+/** `GET /v1/admin/audit` query. */
+export const listAuditQuerySchema = z
+  .object({
+    type: z.enum(AUDIT_TYPES, { error: `must be one of ${AUDIT_TYPES.join(', ')}` }).optional(),
+    limit: limit(50),
+    cursor,
+  })
+  .strict();
+
+/** Path parameters of `/…/{sessionId}` routes. */
+export const sessionParamsSchema = z.object({ sessionId: sessionIdSchema }).strict();
+
+/** No query parameters at all. */
+export const emptyQuerySchema = z.object({}).strict();

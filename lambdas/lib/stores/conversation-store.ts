@@ -1,0 +1,318 @@
+/**
+ * Conversations in DynamoDB (design §8): `PK=SESSION#<id>` with a `META` item and one
+ * `MSG#<ts>#<seq>` item per message. Every item carries the TTL attribute `expiresAt`; expiry
+ * is also compared in code because TTL deletes lazily.
+ */
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
+import { walkDays, type Page, type PagePosition } from './pagination.js';
+import { CONVERSATIONS_SCHEMA } from './table-schema.js';
+
+/** Who a session belongs to: an anonymous widget or a verified user. */
+export type Owner = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
+
+export type Role = 'user' | 'assistant';
+
+/** A message as stored and returned. */
+export interface ChatMessage {
+  readonly role: Role;
+  readonly content: string;
+  readonly createdAt: string;
+}
+
+/** The `META` item of a conversation, as shown to admins. */
+export interface ConversationSummary {
+  readonly sessionId: string;
+  readonly userId: string | null;
+  readonly origin: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly messageCount: number;
+}
+
+/** Storage of conversations; the DynamoDB implementation is below, tests may pass a fake. */
+export interface ConversationStore {
+  /**
+   * Claims `sessionId` for `owner` (creating it when new) and reserves `count` message sequence
+   * numbers, returning the first. Throws `NotFoundError` when the session belongs to someone else.
+   */
+  beginTurn(input: {
+    sessionId: string;
+    owner: Owner;
+    origin: string | undefined;
+    count: number;
+    now: number;
+  }): Promise<number>;
+  /** Stores one message under a sequence number reserved by `beginTurn`. */
+  appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number): Promise<void>;
+  /** Gives back sequence numbers that were reserved but not used (a failed model call). */
+  releaseTurn(sessionId: string, count: number): Promise<void>;
+  /** The last `limit` unexpired messages, oldest first. */
+  recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]>;
+  /** One conversation's summary, or undefined when it does not exist or has expired. */
+  get(sessionId: string, now: number): Promise<ConversationSummary | undefined>;
+  /** A page of one conversation's messages, oldest first. */
+  messages(sessionId: string, limit: number, from: PagePosition | undefined, now: number): Promise<Page<ChatMessage>>;
+  /** A page of conversations, newest first, optionally of one user; undefined for a position that does not fit. */
+  list(
+    input: { limit: number; userId?: string; from?: PagePosition },
+    now: number,
+  ): Promise<Page<ConversationSummary> | undefined>;
+  /** Erases every item of a conversation; returns how many items were deleted. */
+  delete(sessionId: string): Promise<number>;
+}
+
+const { partitionKey: PK, sortKey: SK } = CONVERSATIONS_SCHEMA;
+const META = 'META';
+const MSG_PREFIX = 'MSG#';
+const sessionKey = (sessionId: string) => `SESSION#${sessionId}`;
+const ownerValue = (owner: Owner) => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+const BATCH_SIZE = 25;
+const MAX_BATCH_RETRIES = 5;
+
+export interface DynamoConversationStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly ttlDays: number;
+}
+
+/** `ConversationStore` on the conversations table. */
+export class DynamoConversationStore implements ConversationStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #ttlDays: number;
+
+  constructor(options: DynamoConversationStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#ttlDays = options.ttlDays;
+  }
+
+  #expiresAt(now: number): number {
+    return epochSeconds(now + this.#ttlDays * DAY_MS);
+  }
+
+  async beginTurn(input: {
+    sessionId: string;
+    owner: Owner;
+    origin: string | undefined;
+    count: number;
+    now: number;
+  }): Promise<number> {
+    const { sessionId, owner, origin, count, now } = input;
+    const createdAt = iso(now);
+    try {
+      const result = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { [PK]: sessionKey(sessionId), [SK]: META },
+          UpdateExpression:
+            'SET sessionId = :sid, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #owner = if_not_exists(#owner, :owner), ' +
+            'origin = if_not_exists(origin, :origin), listDay = if_not_exists(listDay, :day), listKey = if_not_exists(listKey, :listKey), ' +
+            (owner.kind === 'user' ? 'ownerKey = if_not_exists(ownerKey, :ownerKey), ' : '') +
+            'expiresAt = :exp ADD messageCount :count',
+          ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner',
+          ExpressionAttributeNames: { '#pk': PK, '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':sid': sessionId,
+            ':now': createdAt,
+            ':owner': ownerValue(owner),
+            ':origin': origin ?? null,
+            ':day': `DAY#${dayOf(now)}`,
+            ':listKey': `${createdAt}#${sessionId}`,
+            ...(owner.kind === 'user' ? { ':ownerKey': `USER#${owner.userId}` } : {}),
+            ':exp': this.#expiresAt(now),
+            ':count': count,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      const total = Number(result.Attributes?.messageCount);
+      return total - count + 1;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        throw new NotFoundError('No such session.', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          [PK]: sessionKey(sessionId),
+          [SK]: `${MSG_PREFIX}${pad(Date.parse(message.createdAt), 13)}#${pad(seq, 10)}`,
+          role: message.role,
+          content: message.content,
+          createdAt: message.createdAt,
+          expiresAt: this.#expiresAt(now),
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+      }),
+    );
+  }
+
+  async releaseTurn(sessionId: string, count: number): Promise<void> {
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { [PK]: sessionKey(sessionId), [SK]: META },
+        UpdateExpression: 'ADD messageCount :neg',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':neg': -count },
+      }),
+    );
+  }
+
+  async recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :msg)',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': sessionKey(sessionId), ':msg': MSG_PREFIX, ':now': epochSeconds(now) },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
+    );
+    return (result.Items ?? []).map(toMessage).reverse();
+  }
+
+  async get(sessionId: string, now: number): Promise<ConversationSummary | undefined> {
+    const result = await this.#client.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { [PK]: sessionKey(sessionId), [SK]: META },
+        ConsistentRead: true,
+      }),
+    );
+    const item = result.Item;
+    return item && Number(item.expiresAt) > epochSeconds(now) ? toSummary(item) : undefined;
+  }
+
+  async messages(
+    sessionId: string,
+    limit: number,
+    from: PagePosition | undefined,
+    now: number,
+  ): Promise<Page<ChatMessage>> {
+    const result = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :msg)',
+        FilterExpression: 'expiresAt > :now',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': sessionKey(sessionId), ':msg': MSG_PREFIX, ':now': epochSeconds(now) },
+        Limit: limit,
+        ExclusiveStartKey: from?.key,
+        ConsistentRead: true,
+      }),
+    );
+    const items = (result.Items ?? []).map(toMessage);
+    return result.LastEvaluatedKey
+      ? { items, next: { key: result.LastEvaluatedKey as PagePosition['key'] } }
+      : { items };
+  }
+
+  async list(
+    input: { limit: number; userId?: string; from?: PagePosition },
+    now: number,
+  ): Promise<Page<ConversationSummary> | undefined> {
+    const query = async (
+      index: 'byDay' | 'byUser',
+      partition: string,
+      limit: number,
+      startKey: PagePosition['key'],
+    ) => {
+      const [byDay, byUser] = CONVERSATIONS_SCHEMA.indexes;
+      const schema = index === 'byDay' ? byDay : byUser;
+      const result = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: schema.name,
+          KeyConditionExpression: '#pk = :pk',
+          FilterExpression: 'expiresAt > :now',
+          ExpressionAttributeNames: { '#pk': schema.partitionKey },
+          ExpressionAttributeValues: { ':pk': partition, ':now': epochSeconds(now) },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      return { items: (result.Items ?? []).map(toSummary), lastKey: result.LastEvaluatedKey as PagePosition['key'] };
+    };
+    if (input.userId !== undefined) {
+      if (input.from?.day !== undefined) return undefined;
+      const page = await query('byUser', `USER#${input.userId}`, input.limit, input.from?.key);
+      return page.lastKey ? { items: page.items, next: { key: page.lastKey } } : { items: page.items };
+    }
+    const days = daysBack(now, this.#ttlDays + 1);
+    return walkDays(days, input.limit, input.from, (day, limit, key) => query('byDay', `DAY#${day}`, limit, key));
+  }
+
+  async delete(sessionId: string): Promise<number> {
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': sessionKey(sessionId) },
+          ProjectionExpression: '#pk, #sk',
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      const keys = page.Items ?? [];
+      for (let i = 0; i < keys.length; i += BATCH_SIZE) {
+        await this.#deleteBatch(keys.slice(i, i + BATCH_SIZE));
+      }
+      deleted += keys.length;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return deleted;
+  }
+
+  async #deleteBatch(keys: Record<string, unknown>[]): Promise<void> {
+    let pending = keys.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt > MAX_BATCH_RETRIES) throw new ServiceUnavailableError();
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      const result = await this.#client.send(new BatchWriteCommand({ RequestItems: { [this.#table]: pending } }));
+      pending = (result.UnprocessedItems?.[this.#table] ?? []) as typeof pending;
+    }
+  }
+}
+
+function toMessage(item: Record<string, unknown>): ChatMessage {
+  return { role: item.role as Role, content: String(item.content), createdAt: String(item.createdAt) };
+}
+
+function toSummary(item: Record<string, unknown>): ConversationSummary {
+  const owner = String(item.owner);
+  return {
+    sessionId: String(item.sessionId),
+    userId: owner.startsWith('user:') ? owner.slice('user:'.length) : null,
+    origin: typeof item.origin === 'string' ? item.origin : null,
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    messageCount: Number(item.messageCount),
+  };
+}
