@@ -1,0 +1,25 @@
+/** `DELETE /v1/admin/conversations/{sessionId}`: erases every item of a conversation. */
+import { NotFoundError } from '../lib/errors.js';
+import { defineHandler } from '../lib/handler.js';
+import { empty } from '../lib/http.js';
+import { sessionParamsSchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'admin',
+  params: sessionParamsSchema,
+  run: async ({ params, state, runtime }) => {
+    const deleted = await runtime.conversations.delete(params.sessionId);
+    if (deleted === 0) throw new NotFoundError('No such conversation.');
+    await runtime.audit.record({
+      type: 'conversation.deleted',
+      actor: state.actor ?? 'admin',
+      ip: state.ip,
+      method: state.method,
+      route: state.route,
+      requestId: state.requestId,
+      at: runtime.clock(),
+      detail: { sessionId: params.sessionId, items: deleted },
+    });
+    return empty(204);
+  },
+});

@@ -1,0 +1,16 @@
+/** `GET /v1/admin/audit`: security events newest first, optionally of one type. */
+import { defineHandler } from '../lib/handler.js';
+import { json } from '../lib/http.js';
+import { listBody, readCursor } from '../lib/paging.js';
+import { listAuditQuerySchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'admin',
+  query: listAuditQuerySchema,
+  run: async ({ query, runtime }) => {
+    const scope = `audit\n${query.type ?? ''}`;
+    const from = await readCursor(runtime, scope, query.cursor);
+    const page = await runtime.auditStore.list({ limit: query.limit, type: query.type, from }, runtime.clock());
+    return json(200, await listBody(runtime, scope, page));
+  },
+});

@@ -1,0 +1,16 @@
+/** `GET /v1/admin/conversations`: conversations newest first, optionally of one user. */
+import { defineHandler } from '../lib/handler.js';
+import { json } from '../lib/http.js';
+import { listBody, readCursor } from '../lib/paging.js';
+import { listConversationsQuerySchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'admin',
+  query: listConversationsQuerySchema,
+  run: async ({ query, runtime }) => {
+    const scope = `conversations\n${query.userId ?? ''}`;
+    const from = await readCursor(runtime, scope, query.cursor);
+    const page = await runtime.conversations.list({ limit: query.limit, userId: query.userId, from }, runtime.clock());
+    return json(200, await listBody(runtime, scope, page));
+  },
+});

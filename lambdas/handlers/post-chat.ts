@@ -1,0 +1,20 @@
+/** `POST /v1/chat` and `POST /chat`: one chat turn for the widget. */
+import { runChatTurn } from '../lib/chat-service.js';
+import { defineHandler } from '../lib/handler.js';
+import { json } from '../lib/http.js';
+import { chatRequestSchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'widget',
+  body: chatRequestSchema,
+  run: async ({ body, state, runtime }) => {
+    const message = await runChatTurn(runtime, {
+      sessionId: body.sessionId,
+      message: body.message,
+      owner: { kind: 'anonymous' },
+      origin: state.corsOrigin,
+      requestId: state.requestId,
+    });
+    return json(200, { sessionId: body.sessionId, message });
+  },
+});
