@@ -1,0 +1,122 @@
+/**
+ * HTTP → API Gateway REST proxy event, and result → HTTP, as API Gateway does it: headers as
+ * last-value and multi-value maps, the query string likewise, the client address from the
+ * socket (never from `X-Forwarded-For`), and the body as a UTF-8 string.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { RouteMatch } from '../lambdas/lib/routes.js';
+
+/** API Gateway's own limit on a request body. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** API Gateway's integration timeout, which a local request gets as its Lambda deadline. */
+const INTEGRATION_TIMEOUT_MS = 29_000;
+
+/** Reads the body up to `limit` bytes; a larger body is cut at `limit + 1` so the chain answers 413. */
+export async function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      return Buffer.concat(chunks).subarray(0, limit + 1);
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function pairs(raw: readonly string[]): { single: Record<string, string>; multi: Record<string, string[]> } {
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    single[name] = value;
+    (multi[name] ??= []).push(value);
+  }
+  return { single, multi };
+}
+
+/** Builds the proxy event API Gateway would send for this request. */
+export function toEvent(req: IncomingMessage, url: URL, body: Buffer, match: RouteMatch): APIGatewayProxyEvent {
+  const headers = pairs(req.rawHeaders);
+  const query: string[] = [];
+  for (const [name, value] of url.searchParams) query.push(name, value);
+  const params = pairs(query);
+  const hasQuery = query.length > 0;
+  const now = Date.now();
+  return {
+    resource: match.resource,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers: headers.single,
+    multiValueHeaders: headers.multi,
+    queryStringParameters: hasQuery ? params.single : null,
+    multiValueQueryStringParameters: hasQuery ? params.multi : null,
+    pathParameters: match.pathParameters ? { ...match.pathParameters } : null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      authorizer: null,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: match.resource,
+      identity: {
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown',
+        userAgent: req.headers['user-agent'] ?? null,
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        user: null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+/** A Lambda context whose deadline is API Gateway's integration timeout. */
+export function toContext(functionName: string): Context {
+  const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Writes a proxy result to the HTTP response. */
+export function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
+  res.statusCode = result.statusCode;
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) res.setHeader(name, values.map(String));
+  const body = result.body ?? '';
+  res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}

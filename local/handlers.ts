@@ -1,0 +1,20 @@
+/** Every Lambda entry, by the name the route table uses; a missing one fails the type check. */
+import * as adminDeleteConversation from '../lambdas/handlers/admin-delete-conversation.js';
+import * as adminGetConversation from '../lambdas/handlers/admin-get-conversation.js';
+import * as adminListAudit from '../lambdas/handlers/admin-list-audit.js';
+import * as adminListConversations from '../lambdas/handlers/admin-list-conversations.js';
+import * as health from '../lambdas/handlers/health.js';
+import * as postChat from '../lambdas/handlers/post-chat.js';
+import * as routeFallback from '../lambdas/handlers/route-fallback.js';
+import type { DefinedHandler } from '../lambdas/lib/handler.js';
+import type { HandlerName } from '../lambdas/lib/routes.js';
+
+export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
+  'post-chat': postChat,
+  'admin-list-conversations': adminListConversations,
+  'admin-get-conversation': adminGetConversation,
+  'admin-delete-conversation': adminDeleteConversation,
+  'admin-list-audit': adminListAudit,
+  health,
+  'route-fallback': routeFallback,
+};

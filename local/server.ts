@@ -1,0 +1,175 @@
+/**
+ * `npm start`: the same Lambda handlers behind a small HTTP server, with an embedded DynamoDB,
+ * the local secret store and the echo model. Behaves as deployed; only the adapters differ.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient } from '../lambdas/lib/clients.js';
+import { loadConfig, type Config } from '../lambdas/lib/config.js';
+import { EnvOverrideSource } from '../lambdas/lib/env-secrets.js';
+import { ConfigurationError } from '../lambdas/lib/errors.js';
+import { createLogger, type Logger } from '../lambdas/lib/logger.js';
+import { matchRoute } from '../lambdas/lib/routes.js';
+import { createRuntime } from '../lambdas/lib/runtime.js';
+import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
+import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
+import { readBody, toContext, toEvent, writeResult } from './event-adapter.js';
+import { HANDLERS } from './handlers.js';
+import { FileSecretStore, secretFilePath } from './secret-store.js';
+
+/** A running local server. */
+export interface LocalServer {
+  readonly url: string;
+  readonly config: Config;
+  /** Stops the HTTP server and everything it started. */
+  close(): Promise<void>;
+}
+
+const TABLE_RETRY_MS = 1000;
+const LAST_RESORT = JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } });
+
+/** Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until DynamoDB is back. */
+function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = async (): Promise<void> => {
+    try {
+      await ensureTables(client, [
+        { name: config.conversationsTable, schema: CONVERSATIONS_SCHEMA },
+        { name: config.securityTable, schema: SECURITY_SCHEMA },
+      ]);
+      logger.info('tables ready', {
+        conversationsTable: config.conversationsTable,
+        securityTable: config.securityTable,
+      });
+    } catch (error) {
+      if (stopped) return;
+      logger.warn('DynamoDB is not answering yet; requests that need it get 503 until it does', { error });
+      timer = setTimeout(() => void attempt(), TABLE_RETRY_MS);
+    }
+  };
+  void attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** Starts the local server described by `env`. */
+export async function startLocalServer(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<LocalServer> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const store = new FileSecretStore(secretFilePath(config.localDataDir));
+  const created = await store.ensure();
+
+  let db: EmbeddedDynamoDb | undefined;
+  const endpoint =
+    config.dynamoDbEndpoint ?? (db = await startDynamoDb(config.localDynamoDb, config.localDataDir)).endpoint;
+  const credentials = db?.credentials ?? {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local',
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+  };
+  const region = env.AWS_REGION ?? 'us-east-1';
+  const runtime = createRuntime({
+    config,
+    logger,
+    metrics: false,
+    secretSource: new EnvOverrideSource(config.secretOverrides, store),
+    documentClient: createDocumentClient({ endpoint, credentials, region }),
+  });
+  try {
+    await runtime.secrets.get();
+  } catch (error) {
+    await db?.stop();
+    throw error;
+  }
+  const tableClient = new DynamoDBClient({ endpoint, credentials, region, maxAttempts: 1 });
+  const stopTables = keepEnsuringTables(tableClient, config, logger);
+
+  const handlers = Object.fromEntries(
+    Object.entries(HANDLERS).map(([name, defined]) => [name, defined.build(runtime)]),
+  );
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const match = matchRoute(req.method ?? 'GET', url.pathname);
+      const body = await readBody(req);
+      const handler = handlers[match.handler];
+      if (!handler) throw new Error(`no handler ${match.handler}`);
+      writeResult(res, await handler(toEvent(req, url, body, match), toContext(match.handler)));
+    } catch (error) {
+      logger.error('local adapter failure', { error });
+      if (!res.headersSent) {
+        res.writeHead(500, {
+          'Content-Type': 'application/json',
+          'X-Content-Type-Options': 'nosniff',
+          'Cache-Control': 'no-store',
+        });
+      }
+      res.end(LAST_RESORT);
+    }
+  };
+  const server: Server = createServer((req, res) => void serve(req, res));
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolveListen, reject) =>
+    server.once('error', reject).listen(config.port, config.host, resolveListen),
+  );
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  const lines = [
+    `Chat widget API listening on http://${host}:${port}`,
+    `  environment: ${config.appEnv}; DynamoDB: ${db ? `${db.engine}${db.persistent ? '' : ' (in memory)'}` : endpoint}`,
+    `  secrets: ${resolve(store.path)}${created ? ' (created with fresh random values)' : ''}; show them with: npm run secrets -- show`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  return {
+    url: `http://${host}:${port}`,
+    config,
+    close: async () => {
+      stopTables();
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      tableClient.destroy();
+      await db?.stop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let running: LocalServer;
+  try {
+    running = await startLocalServer();
+  } catch (error) {
+    process.stderr.write(
+      `${error instanceof ConfigurationError ? error.message : `Could not start: ${(error as Error).message}`}\n`,
+    );
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping\n`);
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  void main();
+}
