@@ -1,0 +1,48 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ChatWidgetStack } from '../../lib/chat-widget-stack.js';
+
+describe('Tables', () => {
+  const template = Template.fromStack(new ChatWidgetStack(new App(), 'Test'));
+
+  it('It should declare both tables on demand with PITR, KMS, TTL and deletion protection', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    template.allResourcesProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      DeletionProtectionEnabled: true,
+      KeySchema: [
+        { AttributeName: 'PK', KeyType: 'HASH' },
+        { AttributeName: 'SK', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('It should give the conversations table the admin listing indexes the local server creates', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'byDay',
+          KeySchema: [
+            { AttributeName: 'listDay', KeyType: 'HASH' },
+            { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({
+          IndexName: 'byUser',
+          KeySchema: [
+            { AttributeName: 'ownerKey', KeyType: 'HASH' },
+            { AttributeName: 'listKey', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+  });
+
+  it('It should retain the tables and rotate the KMS key', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
