@@ -1,0 +1,142 @@
+/**
+ * Starts `local/server.ts` as a child process (exactly what `npm start` runs) on a random port
+ * with a fresh data directory, and captures everything it prints for log assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSecret } from '../../lambdas/lib/secret-strength.js';
+
+export interface TestSecrets {
+  readonly widgetKey: string;
+  readonly adminKey: string;
+  readonly serverKey: string;
+  readonly signingSecret: string;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly secrets: TestSecrets;
+  readonly dataDir: string;
+  readonly process: ChildProcess;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Waits until the output matches `pattern`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Sends SIGTERM, waits for exit, removes the data directory. */
+  stop(): Promise<void>;
+}
+
+/** Fresh, strong, distinct secrets for one server. */
+export function testSecrets(): TestSecrets {
+  return {
+    widgetKey: generateSecret(),
+    adminKey: generateSecret(),
+    serverKey: generateSecret(),
+    signingSecret: generateSecret(),
+  };
+}
+
+/** Runs the server with `env` until `exitPattern` or exit; for start-up refusals. Returns output and exit code. */
+export async function runServerExpectingExit(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; output: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'chat-widget-test-'));
+  const child = spawnServer({ LOCAL_DATA_DIR: dataDir, ...env });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, timeoutMs);
+    child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  await rm(dataDir, { recursive: true, force: true });
+  return { code, output };
+}
+
+function spawnServer(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'local/server.ts'], {
+    cwd: process.cwd(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOCAL_DYNAMODB: process.env.TEST_LOCAL_DYNAMODB ?? 'memory',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Starts a server with fresh secrets (overridable) and waits until it listens and its tables exist. */
+export async function startServer(
+  env: Record<string, string> = {},
+  secrets: TestSecrets = testSecrets(),
+): Promise<RunningServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'chat-widget-test-'));
+  const child = spawnServer({
+    LOCAL_DATA_DIR: dataDir,
+    WIDGET_API_KEY: secrets.widgetKey,
+    ADMIN_API_KEY: secrets.adminKey,
+    SERVER_API_KEY: secrets.serverKey,
+    WIDGET_SIGNING_SECRET: secrets.signingSecret,
+    ...env,
+  });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const waiter of waiters) waiter();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const waitForOutput = (pattern: RegExp, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (pattern.test(output)) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        } else if (child.exitCode !== null) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`server exited (${child.exitCode}) before ${String(pattern)}:\n${output}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${String(pattern)}:\n${output}`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForOutput(/listening on (http:\/\/\S+)/);
+    if (!env.DYNAMODB_ENDPOINT) await waitForOutput(/"tables ready"/);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(output)?.[1] as string;
+  return { url, secrets, dataDir, process: child, output: () => output, waitForOutput, stop };
+}
