@@ -13,6 +13,7 @@ import { bodyLimit } from '../middleware/body-limit.js';
 import { cors } from '../middleware/cors.js';
 import { errorMapper } from '../middleware/errors.js';
 import { requestContext } from '../middleware/request-context.js';
+import { revocation } from '../middleware/revocation.js';
 import { securityHeaders } from '../middleware/security-headers.js';
 import { validate } from '../middleware/validate.js';
 import { isAdminPath } from './routes.js';
@@ -36,6 +37,12 @@ export interface HandlerInput<B extends Schema, Q extends Schema, P extends Sche
 export interface HandlerSpec<B extends Schema, Q extends Schema, P extends Schema> {
   /** The credential this route takes. */
   readonly auth: AuthKind;
+  /**
+   * Widget routes: whether a widget token is required (`required`) or accepted when present
+   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
+   * @default 'optional'
+   */
+  readonly token?: 'optional' | 'required';
   /** The JSON body schema; routes without one take no body. */
   readonly body?: B;
   readonly query?: Q;
@@ -76,9 +83,22 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
       .use(bodyLimit({ maxBytes: config.maxBodyBytes, json: spec.body !== undefined }));
     if (spec.auth !== 'none') {
       chain.use(
-        auth({ kind: spec.auth, secrets: runtime.secrets, graceSeconds: config.secretGraceSeconds, audit, clock }),
+        auth({
+          kind: spec.auth,
+          secrets: runtime.secrets,
+          graceSeconds: config.secretGraceSeconds,
+          requireToken: spec.token === 'required' || config.requireWidgetToken,
+          tokenPolicy: {
+            maxTtlSeconds: config.widgetTokenMaxTtlSeconds,
+            audience: config.widgetTokenAudience,
+            issuer: config.widgetTokenIssuer,
+          },
+          audit,
+          clock,
+        }),
       );
     }
+    if (spec.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
     if (spec.auth === 'admin') chain.use(adminAudit({ audit, clock }));
     chain.use(validate({ body: spec.body, query: spec.query, params: spec.params }));
     const handler = chain.handler(async (event, context) => {

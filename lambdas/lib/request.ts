@@ -1,6 +1,7 @@
 /** The per-request state that middlewares share, kept on the Middy request's context. */
 import type { Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { VerifiedToken } from './tokens.js';
 
 /** What the chain learns about one request. */
 export interface RequestState {
@@ -15,6 +16,8 @@ export interface RequestState {
   corsOrigin?: string;
   /** Who is calling, once authenticated: `admin`, `server`, `anonymous`, `user:<id>`. */
   actor?: string;
+  /** The verified widget token, when one was presented and accepted. */
+  token?: VerifiedToken;
   /** The parsed JSON body, once the body middleware has read it. */
   body?: unknown;
   /** Validated inputs, once the validation middleware has run. */

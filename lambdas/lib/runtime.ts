@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
 import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
 import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
+import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
 
 /** What every handler receives. */
 export interface Runtime {
@@ -22,6 +23,7 @@ export interface Runtime {
   readonly secrets: SecretProvider;
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
+  readonly revocations: RevocationStore;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
   readonly clock: () => number;
@@ -90,6 +92,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       ttlDays: config.conversationTtlDays,
     }),
     auditStore,
+    revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
     audit,
     model: parts.model ?? createModel(config),
     clock,

@@ -60,3 +60,37 @@ export const sessionParamsSchema = z.object({ sessionId: sessionIdSchema }).stri
 
 /** No query parameters at all. */
 export const emptyQuerySchema = z.object({}).strict();
+
+/** `userMetadata`: a small map of strings (≤ 20 keys, key ≤ 64 chars, value ≤ 512 chars). */
+export const userMetadataSchema = z
+  .record(
+    z.string().min(1).max(64, { error: 'keys must be at most 64 characters' }),
+    z.string().max(512, { error: 'values must be at most 512 characters' }),
+  )
+  .refine((m) => Object.keys(m).length <= 20, { error: 'must have at most 20 keys' });
+
+/** `POST /v1/tokens` body; `expiresInSeconds` is checked against the configured maximum by the handler. */
+export const mintTokenRequestSchema = z
+  .object({
+    userId: userIdSchema,
+    userMetadata: userMetadataSchema.optional(),
+    expiresInSeconds: z
+      .number()
+      .int({ error: 'must be a whole number of seconds' })
+      .min(60, { error: 'must be at least 60' })
+      .optional(),
+  })
+  .strict();
+
+/** `POST /v1/admin/tokens/revoke` body: exactly one of `jti`, `token` or `userId`. */
+export const adminRevokeRequestSchema = z.union(
+  [
+    z.object({ jti: z.string().min(1).max(128) }).strict(),
+    z.object({ token: z.string().min(1).max(4096) }).strict(),
+    z.object({ userId: userIdSchema }).strict(),
+  ],
+  { error: 'must be exactly one of {"jti"}, {"token"} or {"userId"}' },
+);
+
+/** `GET /v1/sessions/{sessionId}/messages` query. */
+export const sessionMessagesQuerySchema = z.object({ limit: limit(50), cursor }).strict();

@@ -2,14 +2,20 @@
  * Step 5: authentication. Each route names the one credential it takes: the publishable widget
  * key (`X-Widget-Api-Key`), the admin key or the server key (`Authorization: Bearer`). Keys are
  * compared as SHA-256 digests in constant time against the current value and, during the grace
- * period, the previous one. A key never opens another key's routes. Failures are audited.
+ * period, the previous one. A key never opens another key's routes. On widget routes an
+ * `Authorization: Bearer <widget token>` is verified when present (a bad one is always 401, never
+ * a fall-back to anonymous) and required when the route or `REQUIRE_WIDGET_TOKEN` says so.
+ * Tokens are read from that header only, never from the query string or cookies. Failures are
+ * audited (`auth.failure` for keys, `token.invalid` for tokens).
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { AuditLog } from '../lib/audit.js';
-import { UnauthorizedError } from '../lib/errors.js';
+import { AppError, UnauthorizedError } from '../lib/errors.js';
 import { matchesAnyKey } from '../lib/keys.js';
 import type { AppRequest } from '../lib/request.js';
 import { acceptedValues, type SecretName, type SecretProvider } from '../lib/secrets.js';
+import type { AuditType } from '../lib/stores/audit-store.js';
+import { InvalidTokenError, MAX_TOKEN_CHARS, verifyWidgetToken, type TokenPolicy } from '../lib/tokens.js';
 
 /** The credential a route requires. */
 export type AuthKind = 'none' | 'widget' | 'admin' | 'server';
@@ -28,6 +34,10 @@ export interface AuthOptions {
   readonly kind: Exclude<AuthKind, 'none'>;
   readonly secrets: SecretProvider;
   readonly graceSeconds: number;
+  /** Widget routes only: whether a widget token must be presented. @default false */
+  readonly requireToken?: boolean;
+  /** Widget routes only: lifetime cap, audience and issuer of widget tokens. */
+  readonly tokenPolicy?: TokenPolicy;
   readonly audit: AuditLog;
   readonly clock: () => number;
 }
@@ -48,36 +58,62 @@ export function auth(options: AuthOptions): MiddlewareObj {
   const { kind, secrets, graceSeconds, audit, clock } = options;
   const { secret, actor } = KEY_OF[kind];
   const challenge = kind === 'widget' ? {} : BEARER_CHALLENGE;
+  const tokenPolicy = options.tokenPolicy ?? { maxTtlSeconds: 0 };
 
-  const fail = async (request: AppRequest, reason: string): Promise<never> => {
+  const fail = async (request: AppRequest, type: AuditType, reason: string, error: AppError): Promise<never> => {
     const state = request.context.app;
     await audit.record({
-      type: 'auth.failure',
+      type,
       actor: 'anonymous',
       ip: state.ip,
       method: state.method,
       route: state.route,
       requestId: state.requestId,
       at: clock(),
-      detail: { reason, credential: kind },
+      detail: { reason: reason.slice(0, 64), credential: type === 'token.invalid' ? 'widget-token' : kind },
     });
-    throw new UnauthorizedError(undefined, { headers: challenge });
+    throw error;
+  };
+  const keyFailure = (request: AppRequest, reason: string) =>
+    fail(request, 'auth.failure', reason, new UnauthorizedError(undefined, { headers: challenge }));
+
+  /** Verifies the widget token in `Authorization`, if any; records it on the request state. */
+  const widgetToken = async (request: AppRequest, signing: readonly string[]): Promise<void> => {
+    const header = request.event.headers?.authorization;
+    if (header === undefined) {
+      if (!options.requireToken) return;
+      return fail(
+        request,
+        'token.invalid',
+        'missing',
+        new UnauthorizedError('A widget token is required.', { headers: BEARER_CHALLENGE }),
+      );
+    }
+    const token = BEARER.exec(header)?.[1];
+    try {
+      if (token === undefined || token.length > MAX_TOKEN_CHARS) throw new InvalidTokenError('malformed_header');
+      const verified = await verifyWidgetToken(token, signing, tokenPolicy, clock());
+      request.context.app.token = verified;
+      request.context.app.actor = `user:${verified.userId}`;
+    } catch (error) {
+      if (!(error instanceof AppError) || error.status !== 401) throw error;
+      return fail(request, 'token.invalid', 'reason' in error ? String(error.reason) : 'invalid', error);
+    }
   };
 
   return {
     before: async (request: AppRequest) => {
-      const headers = request.event.headers ?? {};
-      if (kind === 'widget' && headers.authorization !== undefined) {
-        // Widget tokens are not accepted by this build: refuse rather than fall back to anonymous.
-        return fail(request, 'token_unsupported');
-      }
-      const credential = presented(kind, headers);
-      if (credential === undefined) return fail(request, 'missing');
+      const credential = presented(kind, request.event.headers ?? {});
+      if (credential === undefined) return keyFailure(request, 'missing');
       const snapshot = await secrets.get();
-      if (!matchesAnyKey(credential, acceptedValues(snapshot[secret], clock(), graceSeconds))) {
-        return fail(request, 'mismatch');
+      const now = clock();
+      if (!matchesAnyKey(credential, acceptedValues(snapshot[secret], now, graceSeconds))) {
+        return keyFailure(request, 'mismatch');
       }
       request.context.app.actor = actor;
+      if (kind === 'widget') {
+        await widgetToken(request, acceptedValues(snapshot['widget-signing-secret'], now, graceSeconds));
+      }
     },
   } as MiddlewareObj;
 }
