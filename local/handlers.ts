@@ -3,8 +3,12 @@ import * as adminDeleteConversation from '../lambdas/handlers/admin-delete-conve
 import * as adminGetConversation from '../lambdas/handlers/admin-get-conversation.js';
 import * as adminListAudit from '../lambdas/handlers/admin-list-audit.js';
 import * as adminListConversations from '../lambdas/handlers/admin-list-conversations.js';
+import * as adminRevokeToken from '../lambdas/handlers/admin-revoke-token.js';
+import * as getSessionMessages from '../lambdas/handlers/get-session-messages.js';
 import * as health from '../lambdas/handlers/health.js';
+import * as mintToken from '../lambdas/handlers/mint-token.js';
 import * as postChat from '../lambdas/handlers/post-chat.js';
+import * as revokeToken from '../lambdas/handlers/revoke-token.js';
 import * as routeFallback from '../lambdas/handlers/route-fallback.js';
 import type { DefinedHandler } from '../lambdas/lib/handler.js';
 import type { HandlerName } from '../lambdas/lib/routes.js';
@@ -16,5 +20,9 @@ export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'admin-delete-conversation': adminDeleteConversation,
   'admin-list-audit': adminListAudit,
   health,
+  'mint-token': mintToken,
+  'revoke-token': revokeToken,
+  'get-session-messages': getSessionMessages,
+  'admin-revoke-token': adminRevokeToken,
   'route-fallback': routeFallback,
 };

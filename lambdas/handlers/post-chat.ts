@@ -1,4 +1,4 @@
-/** `POST /v1/chat` and `POST /chat`: one chat turn for the widget. */
+/** `POST /v1/chat` and `POST /chat`: one chat turn; a session started with a token belongs to that user. */
 import { runChatTurn } from '../lib/chat-service.js';
 import { defineHandler } from '../lib/handler.js';
 import { json } from '../lib/http.js';
@@ -11,7 +11,7 @@ export const { handler, build } = defineHandler({
     const message = await runChatTurn(runtime, {
       sessionId: body.sessionId,
       message: body.message,
-      owner: { kind: 'anonymous' },
+      owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
       origin: state.corsOrigin,
       requestId: state.requestId,
     });

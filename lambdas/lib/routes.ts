@@ -14,6 +14,10 @@ export type HandlerName =
   | 'admin-delete-conversation'
   | 'admin-list-audit'
   | 'health'
+  | 'mint-token'
+  | 'revoke-token'
+  | 'get-session-messages'
+  | 'admin-revoke-token'
   | 'route-fallback';
 
 /** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
@@ -29,6 +33,10 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations' },
   { method: 'GET', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-get-conversation' },
   { method: 'DELETE', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-delete-conversation' },
+  { method: 'GET', path: '/v1/sessions/{sessionId}/messages', handler: 'get-session-messages' },
+  { method: 'POST', path: '/v1/tokens', handler: 'mint-token' },
+  { method: 'POST', path: '/v1/tokens/revoke', handler: 'revoke-token' },
+  { method: 'POST', path: '/v1/admin/tokens/revoke', handler: 'admin-revoke-token' },
   { method: 'GET', path: '/v1/admin/audit', handler: 'admin-list-audit' },
   { method: 'GET', path: '/health', handler: 'health' },
 ];

@@ -1,0 +1,25 @@
+/** `GET /v1/sessions/{sessionId}/messages` (widget token): the verified user's own history, oldest first. */
+import { NotFoundError } from '../lib/errors.js';
+import { defineHandler } from '../lib/handler.js';
+import { json } from '../lib/http.js';
+import { listBody, readCursor } from '../lib/paging.js';
+import { sessionMessagesQuerySchema, sessionParamsSchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'widget',
+  token: 'required',
+  params: sessionParamsSchema,
+  query: sessionMessagesQuerySchema,
+  run: async ({ params, query, state, runtime }) => {
+    const now = runtime.clock();
+    const userId = state.token?.userId;
+    const conversation = await runtime.conversations.get(params.sessionId, now);
+    // Someone else's session, an anonymous one, or none at all: the same 404.
+    if (!conversation || userId === undefined || conversation.userId !== userId)
+      throw new NotFoundError('No such session.');
+    const scope = `session-messages\n${userId}\n${params.sessionId}`;
+    const from = await readCursor(runtime, scope, query.cursor);
+    const page = await runtime.conversations.messages(params.sessionId, query.limit, from, now);
+    return json(200, await listBody(runtime, scope, page));
+  },
+});

@@ -1,0 +1,23 @@
+/** `POST /v1/tokens/revoke` (widget token): logout; revokes the presented token until it expires. */
+import { defineHandler } from '../lib/handler.js';
+import { empty } from '../lib/http.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'widget',
+  token: 'required',
+  run: async ({ state, runtime }) => {
+    const token = state.token;
+    if (token) await runtime.revocations.revokeToken(token.revocationId, token.exp);
+    await runtime.audit.record({
+      type: 'token.revoked',
+      actor: state.actor ?? 'anonymous',
+      ip: state.ip,
+      method: state.method,
+      route: state.route,
+      requestId: state.requestId,
+      at: runtime.clock(),
+      detail: { reason: 'logout' },
+    });
+    return empty(204);
+  },
+});
