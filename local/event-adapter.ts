@@ -13,19 +13,31 @@ export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** API Gateway's integration timeout, which a local request gets as its Lambda deadline. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
-/** Reads the body up to `limit` bytes; a larger body is cut at `limit + 1` so the chain answers 413. */
+/**
+ * Reads the body, keeping at most `limit + 1` bytes: the rest is drained and dropped (memory stays
+ * bounded, the connection stays usable), and the chain answers 413 for what it was given. The
+ * server's request timeout bounds how long a client may keep sending.
+ */
 export async function readBody(req: IncomingMessage, limit: number = MAX_REQUEST_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let size = 0;
+  let kept = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      return Buffer.concat(chunks).subarray(0, limit + 1);
-    }
+    if (kept > limit) continue;
+    const part = chunk.subarray(0, limit + 1 - kept);
+    chunks.push(part);
+    kept += part.length;
   }
   return Buffer.concat(chunks);
+}
+
+/** Splits a request target into path and query without resolving it against any host. */
+export function splitTarget(target: string): { path: string; query: URLSearchParams } {
+  const at = target.indexOf('?');
+  const path = at < 0 ? target : target.slice(0, at);
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    query: new URLSearchParams(at < 0 ? '' : target.slice(at + 1)),
+  };
 }
 
 function pairs(raw: readonly string[]): { single: Record<string, string>; multi: Record<string, string[]> } {
@@ -41,16 +53,22 @@ function pairs(raw: readonly string[]): { single: Record<string, string>; multi:
 }
 
 /** Builds the proxy event API Gateway would send for this request. */
-export function toEvent(req: IncomingMessage, url: URL, body: Buffer, match: RouteMatch): APIGatewayProxyEvent {
+export function toEvent(
+  req: IncomingMessage,
+  sourceIp: string,
+  target: { path: string; query: URLSearchParams },
+  body: Buffer,
+  match: RouteMatch,
+): APIGatewayProxyEvent {
   const headers = pairs(req.rawHeaders);
   const query: string[] = [];
-  for (const [name, value] of url.searchParams) query.push(name, value);
+  for (const [name, value] of target.query) query.push(name, value);
   const params = pairs(query);
   const hasQuery = query.length > 0;
   const now = Date.now();
   return {
     resource: match.resource,
-    path: url.pathname,
+    path: target.path,
     httpMethod: req.method ?? 'GET',
     headers: headers.single,
     multiValueHeaders: headers.multi,
@@ -66,14 +84,14 @@ export function toEvent(req: IncomingMessage, url: URL, body: Buffer, match: Rou
       authorizer: null,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: req.method ?? 'GET',
-      path: url.pathname,
+      path: target.path,
       stage: 'local',
       requestId: randomUUID(),
       requestTimeEpoch: now,
       resourceId: 'local',
       resourcePath: match.resource,
       identity: {
-        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown',
+        sourceIp,
         userAgent: req.headers['user-agent'] ?? null,
         accessKey: null,
         accountId: null,

@@ -2,20 +2,25 @@
  * `npm start`: the same Lambda handlers behind a small HTTP server, with an embedded DynamoDB,
  * the local secret store and the echo model. Behaves as deployed; only the adapters differ.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
+import { json } from '../lambdas/lib/http.js';
+import type { AppRequest } from '../lambdas/lib/request.js';
 import { matchRoute } from '../lambdas/lib/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
+import { securityHeaders } from '../lambdas/middleware/security-headers.js';
 import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
 import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
-import { readBody, toContext, toEvent, writeResult } from './event-adapter.js';
+import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-adapter.js';
 import { HANDLERS } from './handlers.js';
 import { FileSecretStore, secretFilePath } from './secret-store.js';
 
@@ -28,7 +33,14 @@ export interface LocalServer {
 }
 
 const TABLE_RETRY_MS = 1000;
-const LAST_RESORT = JSON.stringify({ error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } });
+
+/** The answer when the adapter itself fails: the contract's 500, decorated by the same security-headers middleware. */
+async function lastResortResponse(config: Config): Promise<APIGatewayProxyResult> {
+  const body = { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } };
+  const response = json(500, body, { Vary: 'Origin' });
+  await securityHeaders({ production: config.production }).after?.({ response } as AppRequest as never);
+  return response;
+}
 
 /** Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until DynamoDB is back. */
 function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): () => void {
@@ -95,24 +107,22 @@ export async function startLocalServer(
   );
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const match = matchRoute(req.method ?? 'GET', url.pathname);
+      // The socket may be gone once the body has been read: take the address first.
+      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+      const target = splitTarget(req.url ?? '/');
+      const match = matchRoute(req.method ?? 'GET', target.path);
       const body = await readBody(req);
       const handler = handlers[match.handler];
       if (!handler) throw new Error(`no handler ${match.handler}`);
-      writeResult(res, await handler(toEvent(req, url, body, match), toContext(match.handler)));
+      writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), toContext(match.handler)));
     } catch (error) {
-      logger.error('local adapter failure', { error });
-      if (!res.headersSent) {
-        res.writeHead(500, {
-          'Content-Type': 'application/json',
-          'X-Content-Type-Options': 'nosniff',
-          'Cache-Control': 'no-store',
-        });
-      }
-      res.end(LAST_RESORT);
+      const requestId = randomUUID();
+      logger.error('local adapter failure', { requestId, error });
+      if (!res.headersSent) res.writeHead(500, { ...lastResort.headers, 'X-Request-Id': requestId });
+      res.end(lastResort.body);
     }
   };
+  const lastResort = await lastResortResponse(config);
   const server: Server = createServer((req, res) => void serve(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

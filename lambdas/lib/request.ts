@@ -9,7 +9,7 @@ export interface RequestState {
   /** The client address from `requestContext.identity.sourceIp`; forwarding headers are never read. */
   readonly ip: string;
   readonly method: string;
-  /** The route template (`/v1/admin/conversations/{sessionId}`), or the raw path for unmatched requests. */
+  /** The route template (`/v1/admin/conversations/{sessionId}`), or `/{proxy+}` for unmatched requests; never a raw path. */
   readonly route: string;
   readonly startedAt: number;
   /** The allowed Origin to echo in `Access-Control-Allow-Origin`, once CORS has approved it. */

@@ -6,9 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from '../lib/logger.js';
-import { routePath, type AppRequest } from '../lib/request.js';
+import type { AppRequest } from '../lib/request.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** What logs and audit events say for a request that matched no route: never the raw path. */
+const UNMATCHED = '/{proxy+}';
 
 export interface RequestContextOptions {
   readonly logger: Logger;
@@ -43,7 +45,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareObj {
         requestId: supplied !== undefined && REQUEST_ID.test(supplied) ? supplied : randomUUID(),
         ip: event.requestContext?.identity?.sourceIp ?? 'unknown',
         method: event.httpMethod,
-        route: routePath(event),
+        route: event.resource || UNMATCHED,
         startedAt: clock(),
       };
     },
