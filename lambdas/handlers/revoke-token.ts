@@ -1,13 +1,15 @@
 /** `POST /v1/tokens/revoke` (widget token): logout; revokes the presented token until it expires. */
 import { defineHandler } from '../lib/handler.js';
 import { empty } from '../lib/http.js';
+import { CLOCK_TOLERANCE_SECONDS } from '../lib/tokens.js';
 
 export const { handler, build } = defineHandler({
   auth: 'widget',
   token: 'required',
   run: async ({ state, runtime }) => {
     const token = state.token;
-    if (token) await runtime.revocations.revokeToken(token.revocationId, token.exp);
+    // Kept until the token is dead everywhere: its expiry plus the verifier's clock tolerance.
+    if (token) await runtime.revocations.revokeToken(token.revocationId, token.exp + CLOCK_TOLERANCE_SECONDS);
     await runtime.audit.record({
       type: 'token.revoked',
       actor: state.actor ?? 'anonymous',

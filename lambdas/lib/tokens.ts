@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
-import { AppError, type AppErrorOptions } from './errors.js';
+import { AppError, ValidationError, type AppErrorOptions } from './errors.js';
 import { userIdSchema, userMetadataSchema } from './schemas.js';
 
 /** Tokens longer than this are refused before any parsing. */
@@ -78,6 +78,11 @@ function checkHeader(token: string): void {
   if (token.length > MAX_TOKEN_CHARS) throw new InvalidTokenError('too_long');
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) throw new InvalidTokenError('malformed');
+  // Only the canonical spelling: otherwise the spare bits of the last character would give one
+  // token several spellings, and a revocation by hash would miss all but one of them.
+  if (parts.some((p) => Buffer.from(p, 'base64url').toString('base64url') !== p)) {
+    throw new InvalidTokenError('non_canonical');
+  }
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(token);
@@ -150,7 +155,10 @@ export interface MintedToken {
   readonly jti: string;
 }
 
-/** Signs a token for `userId` with the current signing secret: random 128-bit `jti`, `iat`, `exp`, `typ`. */
+/**
+ * Signs a token for `userId` with the current signing secret: random 128-bit `jti`, `iat`, `exp`,
+ * `typ`. Throws `ValidationError` when the metadata would make it longer than `MAX_TOKEN_CHARS`.
+ */
 export async function mintWidgetToken(
   secret: string,
   input: { userId: string; userMetadata?: Record<string, string>; expiresInSeconds: number },
@@ -169,5 +177,11 @@ export async function mintWidgetToken(
   if (policy.issuer !== undefined) builder = builder.setIssuer(policy.issuer);
   if (policy.audience !== undefined) builder = builder.setAudience(policy.audience);
   const token = await builder.sign(new TextEncoder().encode(secret));
+  // Never hand out a token the verifier would refuse: the metadata limits allow more than fits.
+  if (token.length > MAX_TOKEN_CHARS) {
+    throw new ValidationError('The request is not valid.', [
+      { path: 'body.userMetadata', message: `makes the token longer than ${MAX_TOKEN_CHARS} characters` },
+    ]);
+  }
   return { token, tokenType: 'Bearer', expiresAt: new Date(exp * 1000).toISOString(), jti };
 }
