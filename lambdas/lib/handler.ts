@@ -13,9 +13,11 @@ import { bodyLimit } from '../middleware/body-limit.js';
 import { cors } from '../middleware/cors.js';
 import { errorMapper } from '../middleware/errors.js';
 import { requestContext } from '../middleware/request-context.js';
+import { rateLimit, rateLimitHeaders } from '../middleware/rate-limit.js';
 import { revocation } from '../middleware/revocation.js';
 import { securityHeaders } from '../middleware/security-headers.js';
 import { validate } from '../middleware/validate.js';
+import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from './runtime.js';
@@ -74,11 +76,13 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
         ? config.adminCorsOrigins
         : widgetRules;
 
+    const lockout = lockoutFor(config);
     const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AppContext>()
       .use(httpHeaderNormalizer())
       .use(requestContext({ logger, clock }))
       .use(securityHeaders({ production: config.production }))
       .use(cors({ rulesFor, audit, clock }))
+      .use(rateLimitHeaders({ windowMs: config.rateLimit.windowMs, clock }))
       .use(errorMapper({ logger }))
       .use(bodyLimit({ maxBytes: config.maxBodyBytes, json: spec.body !== undefined }));
     if (spec.auth !== 'none') {
@@ -93,6 +97,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
             audience: config.widgetTokenAudience,
             issuer: config.widgetTokenIssuer,
           },
+          lockout: { limiter: runtime.rateLimiter, check: lockout, failOpen: config.rateLimit.failOpen },
           audit,
           clock,
         }),
@@ -100,6 +105,19 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
     }
     if (spec.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
     if (spec.auth === 'admin') chain.use(adminAudit({ audit, clock }));
+    if (spec.auth !== 'none') {
+      chain.use(
+        rateLimit({
+          limiter: runtime.rateLimiter,
+          tiers: tiersFor(spec.auth, config),
+          lockout,
+          failOpen: config.rateLimit.failOpen,
+          audit,
+          logger,
+          clock,
+        }),
+      );
+    }
     chain.use(validate({ body: spec.body, query: spec.query, params: spec.params }));
     const handler = chain.handler(async (event, context) => {
       const state = context.app;

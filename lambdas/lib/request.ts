@@ -1,6 +1,7 @@
 /** The per-request state that middlewares share, kept on the Middy request's context. */
 import type { Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { LimitResult } from './rate-limiter.js';
 import type { VerifiedToken } from './tokens.js';
 
 /** What the chain learns about one request. */
@@ -18,6 +19,8 @@ export interface RequestState {
   actor?: string;
   /** The verified widget token, when one was presented and accepted. */
   token?: VerifiedToken;
+  /** Every rate-limit tier taken for this request, for the response headers. */
+  rateLimits?: LimitResult[];
   /** The parsed JSON body, once the body middleware has read it. */
   body?: unknown;
   /** Validated inputs, once the validation middleware has run. */

@@ -10,10 +10,12 @@ import { createDocumentClient } from './clients.js';
 import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './env-secrets.js';
 import { createModel, type ModelProvider } from './llm/index.js';
+import { RateLimiter } from './rate-limiter.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
 import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
 import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
+import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
 
 /** What every handler receives. */
@@ -24,6 +26,7 @@ export interface Runtime {
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
   readonly revocations: RevocationStore;
+  readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
   readonly clock: () => number;
@@ -93,6 +96,11 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     }),
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
+    rateLimiter: new RateLimiter({
+      store: new DynamoRateLimitStore({ client, tableName: config.securityTable }),
+      windowMs: config.rateLimit.windowMs,
+      clock,
+    }),
     audit,
     model: parts.model ?? createModel(config),
     clock,

@@ -6,7 +6,8 @@
  * `Authorization: Bearer <widget token>` is verified when present (a bad one is always 401, never
  * a fall-back to anonymous) and required when the route or `REQUIRE_WIDGET_TOKEN` says so.
  * Tokens are read from that header only, never from the query string or cookies. Failures are
- * audited (`auth.failure` for keys, `token.invalid` for tokens).
+ * audited (`auth.failure` for keys, `token.invalid` for tokens) and counted towards the client's
+ * failed-authentication lockout.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { AuditLog } from '../lib/audit.js';
@@ -14,6 +15,7 @@ import { AppError, UnauthorizedError } from '../lib/errors.js';
 import { matchesAnyKey } from '../lib/keys.js';
 import type { AppRequest } from '../lib/request.js';
 import { acceptedValues, type SecretName, type SecretProvider } from '../lib/secrets.js';
+import { RateLimitError, type LimitCheck, type RateLimiter } from '../lib/rate-limiter.js';
 import type { AuditType } from '../lib/stores/audit-store.js';
 import { InvalidTokenError, MAX_TOKEN_CHARS, verifyWidgetToken, type TokenPolicy } from '../lib/tokens.js';
 
@@ -38,6 +40,16 @@ export interface AuthOptions {
   readonly requireToken?: boolean;
   /** Widget routes only: lifetime cap, audience and issuer of widget tokens. */
   readonly tokenPolicy?: TokenPolicy;
+  /**
+   * The failed-authentication lockout: each failure is counted for the client, and once the
+   * count passes its limit the answer is 429 instead of 401, so the answer no longer tells a
+   * guesser anything. When the counter store is down: 503, or 401 when `failOpen`.
+   */
+  readonly lockout?: {
+    readonly limiter: RateLimiter;
+    readonly check: (request: AppRequest) => LimitCheck;
+    readonly failOpen: boolean;
+  };
   readonly audit: AuditLog;
   readonly clock: () => number;
 }
@@ -60,8 +72,22 @@ export function auth(options: AuthOptions): MiddlewareObj {
   const challenge = kind === 'widget' ? {} : BEARER_CHALLENGE;
   const tokenPolicy = options.tokenPolicy ?? { maxTtlSeconds: 0 };
 
+  /** Counts a failure for the client; returns the lockout error once the client is past its limit. */
+  const countFailure = async (request: AppRequest): Promise<AppError | undefined> => {
+    const lockout = options.lockout;
+    if (!lockout) return undefined;
+    try {
+      const { exhausted, retryAfter } = await lockout.limiter.record(lockout.check(request));
+      return exhausted ? new RateLimitError(retryAfter) : undefined;
+    } catch (error) {
+      if (lockout.failOpen) return undefined;
+      throw error;
+    }
+  };
+
   const fail = async (request: AppRequest, type: AuditType, reason: string, error: AppError): Promise<never> => {
     const state = request.context.app;
+    const lockedOut = await countFailure(request);
     await audit.record({
       type,
       actor: 'anonymous',
@@ -72,7 +98,7 @@ export function auth(options: AuthOptions): MiddlewareObj {
       at: clock(),
       detail: { reason: reason.slice(0, 64), credential: type === 'token.invalid' ? 'widget-token' : kind },
     });
-    throw error;
+    throw lockedOut ?? error;
   };
   const keyFailure = (request: AppRequest, reason: string) =>
     fail(request, 'auth.failure', reason, new UnauthorizedError(undefined, { headers: challenge }));

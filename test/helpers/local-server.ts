@@ -62,6 +62,19 @@ export async function runServerExpectingExit(
   return { code, output };
 }
 
+/**
+ * Limits high enough that a suite's own traffic from 127.0.0.1 never trips them; the rate-limit
+ * tests set their own. Everything else runs with the defaults of the contract.
+ */
+const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
+  RATE_LIMIT_MAX_REQUESTS: '100000',
+  RATE_LIMIT_SESSION_MAX: '100000',
+  RATE_LIMIT_USER_MAX: '100000',
+  TOKEN_RATE_LIMIT_MAX: '100000',
+  ADMIN_RATE_LIMIT_MAX: '100000',
+  AUTH_FAILURE_LIMIT: '100000',
+};
+
 function spawnServer(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'local/server.ts'], {
     cwd: process.cwd(),
@@ -71,6 +84,7 @@ function spawnServer(env: Record<string, string>): ChildProcess {
       PORT: '0',
       HOST: '127.0.0.1',
       LOCAL_DYNAMODB: process.env.TEST_LOCAL_DYNAMODB ?? 'memory',
+      ...GENEROUS_LIMITS,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

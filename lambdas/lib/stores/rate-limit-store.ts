@@ -1,0 +1,89 @@
+/**
+ * Rate-limit counters in the security table (design §8): one item per tier, key and fixed
+ * window, `PK=SK=RL#<tier>#<key>#<window>`, expiring by TTL two windows later. Increments are
+ * atomic conditional `UpdateItem`s, so concurrent requests on many instances never overshoot.
+ */
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SECURITY_SCHEMA } from './table-schema.js';
+
+/** One counter: which tier, which key (an IP group, a session, a user…), which window. */
+export interface CounterRef {
+  readonly tier: string;
+  readonly key: string;
+  /** The window index: `floor(epochMs / windowMs)`. */
+  readonly window: number;
+}
+
+/** Storage of counters. */
+export interface RateLimitStore {
+  /** The count of a counter (0 when it does not exist). */
+  read(counter: CounterRef): Promise<number>;
+  /** Adds one unless the count has reached `below`; returns the new count, or undefined when refused. */
+  incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined>;
+  /** Adds one unconditionally; returns the new count. */
+  increment(counter: CounterRef, expiresAt: number): Promise<number>;
+}
+
+const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
+const keyOf = (c: CounterRef) => {
+  const id = `RL#${c.tier}#${c.key}#${c.window}`;
+  return { [PK]: id, [SK]: id };
+};
+
+export interface DynamoRateLimitStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** `RateLimitStore` on the security table. */
+export class DynamoRateLimitStore implements RateLimitStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(options: DynamoRateLimitStoreOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+  }
+
+  async read(counter: CounterRef): Promise<number> {
+    const result = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: keyOf(counter), ConsistentRead: true }),
+    );
+    return Number(result.Item?.count ?? 0);
+  }
+
+  async incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined> {
+    if (below <= 0) return undefined;
+    try {
+      const result = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keyOf(counter),
+          UpdateExpression: 'ADD #count :one SET expiresAt = :exp',
+          ConditionExpression: 'attribute_not_exists(#count) OR #count < :below',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':one': 1, ':below': below, ':exp': expiresAt },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return Number(result.Attributes?.count);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  async increment(counter: CounterRef, expiresAt: number): Promise<number> {
+    const result = await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: keyOf(counter),
+        UpdateExpression: 'ADD #count :one SET expiresAt = :exp',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1, ':exp': expiresAt },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.count);
+  }
+}
