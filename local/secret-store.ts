@@ -1,12 +1,14 @@
 /**
  * The local secret store: `.local/secrets.json` (mode 0600), shaped like Secrets Manager
- * (versions with staging labels and creation dates) so the rotation code can run against it.
- * Created with random values on first start.
+ * (versions with staging labels and creation dates), so the same rotation steps run against it
+ * (`npm run rotate`). Created with random values on first start. Writes are atomic (temporary
+ * file, then rename), so a running server never reads half a file.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import type { RotatableStore } from '../lambdas/lib/rotation.js';
 import { generateSecret } from '../lambdas/lib/secret-strength.js';
 import {
   SECRET_NAMES,
@@ -19,9 +21,10 @@ import {
 const versionSchema = z
   .object({
     versionId: z.string().min(1),
-    value: z.string().min(1),
+    /** Absent only on the AWSPENDING stub of a rotation in progress. */
+    value: z.string().min(1).optional(),
     createdAt: z.iso.datetime(),
-    stages: z.array(z.string()),
+    stages: z.array(z.enum(['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'])),
   })
   .strict();
 
@@ -38,32 +41,30 @@ type StoredVersion = z.infer<typeof versionSchema>;
 /** The path of the store inside `LOCAL_DATA_DIR`. */
 export const secretFilePath = (dataDir: string): string => join(dataDir, 'secrets.json');
 
-/** A `SecretSource` over the JSON file; every load reads the file, so rotations are seen at the next cache refresh. */
-export class FileSecretStore implements SecretSource {
-  readonly path: string;
+/** True when `name` is one of the four secrets. */
+export const isSecretName = (name: string | undefined): name is SecretName =>
+  (SECRET_NAMES as readonly string[]).includes(name ?? '');
 
-  constructor(path: string) {
+/** A `SecretSource` and `RotatableStore` over the JSON file; every load reads the file. */
+export class FileSecretStore implements SecretSource, RotatableStore {
+  readonly path: string;
+  readonly #clock: () => number;
+
+  constructor(path: string, clock: () => number = Date.now) {
     this.path = path;
+    this.#clock = clock;
   }
 
   /** Creates the file with fresh random values when it does not exist; tightens its mode when it does. Returns true when created. */
-  async ensure(now: number = Date.now()): Promise<boolean> {
+  async ensure(): Promise<boolean> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const createdAt = new Date(this.#clock()).toISOString();
     const initial: SecretFile = {
       version: 1,
       secrets: Object.fromEntries(
         SECRET_NAMES.map((name) => [
           name,
-          {
-            versions: [
-              {
-                versionId: randomUUID(),
-                value: generateSecret(),
-                createdAt: new Date(now).toISOString(),
-                stages: ['AWSCURRENT'],
-              },
-            ],
-          },
+          { versions: [{ versionId: randomUUID(), value: generateSecret(), createdAt, stages: ['AWSCURRENT'] }] },
         ]),
       ) as SecretFile['secrets'],
     };
@@ -84,22 +85,84 @@ export class FileSecretStore implements SecretSource {
     return parsed.data;
   }
 
+  async #write(file: SecretFile): Promise<void> {
+    const temporary = `${this.path}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    await rename(temporary, this.path);
+  }
+
+  async #versions(secretId: string): Promise<{ file: SecretFile; versions: StoredVersion[] }> {
+    if (!isSecretName(secretId)) throw new Error(`Unknown secret ${secretId}; use one of ${SECRET_NAMES.join(', ')}`);
+    const file = await this.#read();
+    return { file, versions: (file.secrets[secretId] ??= { versions: [] }).versions };
+  }
+
   async load(): Promise<SecretSnapshot> {
     const file = await this.#read();
     const entries = {} as Record<SecretName, SecretEntry>;
     for (const name of SECRET_NAMES) {
       const versions = file.secrets[name]?.versions ?? [];
       const current = versions.find((v) => v.stages.includes('AWSCURRENT'));
-      if (!current) throw new Error(`${this.path} has no AWSCURRENT version of ${name}`);
+      if (current?.value === undefined) throw new Error(`${this.path} has no AWSCURRENT value of ${name}`);
       const previous = versions.find((v) => v.stages.includes('AWSPREVIOUS'));
-      entries[name] = { current: toVersion(current), ...(previous ? { previous: toVersion(previous) } : {}) };
+      entries[name] = {
+        current: toVersion(current, current.value),
+        ...(previous?.value === undefined ? {} : { previous: toVersion(previous, previous.value) }),
+      };
     }
     return entries;
   }
+
+  async describe(secretId: string) {
+    const { versions } = await this.#versions(secretId);
+    return { rotationEnabled: true, versions: Object.fromEntries(versions.map((v) => [v.versionId, v.stages])) };
+  }
+
+  async getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined> {
+    const { versions } = await this.#versions(secretId);
+    return versions.find(
+      (v) =>
+        (select.versionId === undefined || v.versionId === select.versionId) &&
+        (select.stage === undefined || (v.stages as string[]).includes(select.stage)),
+    )?.value;
+  }
+
+  async putPending(secretId: string, versionId: string, value: string): Promise<void> {
+    const { file, versions } = await this.#versions(secretId);
+    const stub = versions.find((v) => v.versionId === versionId);
+    if (!stub) throw new Error(`No version ${versionId} of ${secretId}`);
+    stub.value = value;
+    stub.createdAt = new Date(this.#clock()).toISOString();
+    await this.#write(file);
+  }
+
+  async promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void> {
+    const { file, versions } = await this.#versions(secretId);
+    const next = versions.filter((v) => v.versionId === toVersionId || v.versionId === fromVersionId);
+    for (const v of next) {
+      v.stages = v.versionId === toVersionId ? ['AWSCURRENT'] : ['AWSPREVIOUS'];
+    }
+    // Like Secrets Manager: only the current and the previous version keep a label; older ones are dropped.
+    file.secrets[secretId as SecretName] = { versions: next };
+    await this.#write(file);
+  }
+
+  /** What Secrets Manager's RotateSecret does first: stage a new, empty AWSPENDING version. */
+  async startRotation(secretId: string): Promise<string> {
+    const { file, versions } = await this.#versions(secretId);
+    const token = randomUUID();
+    const kept: StoredVersion[] = versions
+      .map((v) => ({ ...v, stages: v.stages.filter((s) => s !== 'AWSPENDING') }))
+      .filter((v) => v.stages.length > 0);
+    kept.push({ versionId: token, createdAt: new Date(this.#clock()).toISOString(), stages: ['AWSPENDING'] });
+    file.secrets[secretId as SecretName] = { versions: kept };
+    await this.#write(file);
+    return token;
+  }
 }
 
-const toVersion = (v: StoredVersion) => ({
+const toVersion = (v: StoredVersion, value: string) => ({
   versionId: v.versionId,
-  value: v.value,
+  value,
   createdAt: Date.parse(v.createdAt),
 });

@@ -74,6 +74,12 @@ const envSchema = z.object({
   CONVERSATIONS_TABLE: tableName('chat-widget-conversations'),
   SECURITY_TABLE: tableName('chat-widget-security'),
   ...secretOverrides,
+  SECRETS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]{0,256}$/, {
+      error: 'must be a Secrets Manager name prefix ([A-Za-z0-9/_+=.@-], up to 256 chars)',
+    })
+    .optional(),
   SECRET_CACHE_TTL_SECONDS: int(300, 1, 86400),
   SECRET_GRACE_SECONDS: int(86400, 0, 30 * 86400),
   SECRET_MAX_STALE_SECONDS: int(3600, 0, 86400),
@@ -129,6 +135,8 @@ export interface Config {
   readonly conversationsTable: string;
   readonly securityTable: string;
   readonly secretOverrides: Readonly<Record<(typeof SECRET_VARIABLES)[number], SecretOverride>>;
+  /** Where Lambda reads the secrets: `<prefix>widget-api-key` … in Secrets Manager; unset: the environment only. */
+  readonly secretsPrefix: string | undefined;
   readonly secretCacheTtlSeconds: number;
   readonly secretGraceSeconds: number;
   readonly secretMaxStaleSeconds: number;
@@ -201,6 +209,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     conversationsTable: e.CONVERSATIONS_TABLE,
     securityTable: e.SECURITY_TABLE,
     secretOverrides: Object.fromEntries(SECRET_VARIABLES.map((n) => [n, override(n)])) as Config['secretOverrides'],
+    secretsPrefix: e.SECRETS_PREFIX,
     secretCacheTtlSeconds: e.SECRET_CACHE_TTL_SECONDS,
     secretGraceSeconds: e.SECRET_GRACE_SECONDS,
     secretMaxStaleSeconds: e.SECRET_MAX_STALE_SECONDS,

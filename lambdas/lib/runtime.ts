@@ -11,6 +11,7 @@ import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './env-secrets.js';
 import { createModel, type ModelProvider } from './llm/index.js';
 import { RateLimiter } from './rate-limiter.js';
+import { SecretsManagerSource, secretIdsFor } from './secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
 import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
@@ -109,11 +110,22 @@ export function createRuntime(parts: RuntimeParts): Runtime {
 
 let lambdaRuntime: Runtime | undefined;
 
-/** The Lambda runtime, built from the environment on first use and kept for the life of the instance. */
+/**
+ * The Lambda runtime, built from the environment on first use and kept for the life of the
+ * instance. Secrets come from Secrets Manager when `SECRETS_PREFIX` is set; environment
+ * overrides win over it.
+ */
 export function getLambdaRuntime(): Runtime {
   if (!lambdaRuntime) {
     const config = loadConfig();
-    lambdaRuntime = createRuntime({ config, secretSource: new EnvOverrideSource(config.secretOverrides) });
+    const secretsManager =
+      config.secretsPrefix === undefined
+        ? undefined
+        : new SecretsManagerSource({ secretIds: secretIdsFor(config.secretsPrefix) });
+    lambdaRuntime = createRuntime({
+      config,
+      secretSource: new EnvOverrideSource(config.secretOverrides, secretsManager),
+    });
   }
   return lambdaRuntime;
 }

@@ -1,0 +1,32 @@
+/**
+ * `npm run rotate -- <widget-api-key|admin-api-key|server-api-key|widget-signing-secret>`: runs the
+ * rotation Lambda's four steps against the local secret store and prints
+ * `{"secret","versionId","rotatedAt"}`. A running server picks the new value up within
+ * `SECRET_CACHE_TTL_SECONDS`; the old one keeps working for `SECRET_GRACE_SECONDS`.
+ */
+import { loadConfig } from '../lambdas/lib/config.js';
+import { rotateNow } from '../lambdas/lib/rotation.js';
+import { SECRET_NAMES } from '../lambdas/lib/secrets.js';
+import { FileSecretStore, isSecretName, secretFilePath } from './secret-store.js';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [secret, ...rest] = argv;
+  if (!isSecretName(secret) || rest.length > 0) {
+    process.stderr.write(`usage: npm run rotate -- <${SECRET_NAMES.join('|')}>\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const store = new FileSecretStore(secretFilePath(config.localDataDir));
+  await store.ensure();
+  const versionId = await rotateNow(store, secret);
+  process.stdout.write(`${JSON.stringify({ secret, versionId, rotatedAt: new Date().toISOString() })}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
