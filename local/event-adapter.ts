@@ -3,6 +3,7 @@
  * last-value and multi-value maps, the query string likewise, the client address from the
  * socket (never from `X-Forwarded-For`), and the body as a UTF-8 string.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -61,6 +62,7 @@ export function toEvent(
   match: RouteMatch,
 ): APIGatewayProxyEvent {
   const headers = pairs(req.rawHeaders);
+  const utf8 = isUtf8(body);
   const query: string[] = [];
   for (const [name, value] of target.query) query.push(name, value);
   const params = pairs(query);
@@ -76,8 +78,10 @@ export function toEvent(
     multiValueQueryStringParameters: hasQuery ? params.multi : null,
     pathParameters: match.pathParameters ? { ...match.pathParameters } : null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // Text bodies arrive as strings; bytes that are not UTF-8 arrive base64-encoded, so the chain
+    // sees them as they are (and refuses them) instead of as replacement characters.
+    body: body.length === 0 ? null : utf8 ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !utf8,
     requestContext: {
       accountId: 'local',
       apiId: 'local',

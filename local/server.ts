@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
@@ -99,7 +100,13 @@ export async function startLocalServer(
     await db?.stop();
     throw error;
   }
-  const tableClient = new DynamoDBClient({ endpoint, credentials, region, maxAttempts: 1 });
+  const tableClient = new DynamoDBClient({
+    endpoint,
+    credentials,
+    region,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true }),
+  });
   const stopTables = keepEnsuringTables(tableClient, config, logger);
 
   const handlers = Object.fromEntries(

@@ -16,7 +16,7 @@ const deriveKey = (secret: string): Buffer =>
 
 const invalid = () =>
   new ValidationError('The cursor is invalid or does not belong to this list.', [
-    { path: 'cursor', message: 'Invalid cursor' },
+    { path: 'query.cursor', message: 'Invalid cursor' },
   ]);
 
 /** Encrypts `position` for the list named `scope`, with the current signing secret. */
