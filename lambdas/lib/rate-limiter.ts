@@ -46,19 +46,35 @@ export interface RateLimiterOptions {
   readonly cacheSize?: number;
 }
 
-/** Groups a client address: IPv4 as is, IPv6 by its /64 prefix (one host owns a whole /64). */
-export function clientKey(ip: string): string {
-  const address = ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-  if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.toLowerCase().split('::');
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail counts as two). */
+function ipv6Groups(address: string): number[] {
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
   const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::')
-    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
-    : left;
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16));
+}
+
+/**
+ * Groups a client address: IPv4 as is (also when written as IPv4-mapped IPv6), IPv6 by its /64
+ * prefix, since one host or subscriber owns a whole /64.
+ */
+export function clientKey(ip: string): string {
+  if (!isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi = 0, lo = 0] = groups.slice(6);
+    return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  }
   return `${groups
     .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .map((g) => g.toString(16))
     .join(':')}::/64`;
 }
 
@@ -68,7 +84,7 @@ export class RateLimiter {
   readonly #windowMs: number;
   readonly #clock: () => number;
   readonly #cacheSize: number;
-  readonly #previous = new Map<string, number>();
+  readonly #previous = new Map<string, Promise<number>>();
 
   constructor(options: RateLimiterOptions) {
     this.#store = options.store;
@@ -94,11 +110,13 @@ export class RateLimiter {
     const id = `${ref.tier}#${ref.key}#${ref.window}`;
     let count = this.#previous.get(id);
     if (count === undefined) {
-      count = await this.#store.read(ref);
+      // Concurrent misses share one read; a failed read is forgotten so the next request retries.
+      count = this.#store.read(ref);
+      count.catch(() => this.#previous.delete(id));
       if (this.#previous.size >= this.#cacheSize) this.#previous.delete(this.#previous.keys().next().value as string);
       this.#previous.set(id, count);
     }
-    return Math.floor(count * weight);
+    return Math.floor((await count) * weight);
   }
 
   #result(check: LimitCheck, now: number, end: number, used: number | undefined, below: number): LimitResult {
