@@ -79,7 +79,15 @@ export class FileSecretStore implements SecretSource, RotatableStore {
   }
 
   async #read(): Promise<SecretFile> {
-    const parsed = fileSchema.safeParse(JSON.parse(await readFile(this.path, 'utf8')));
+    const text = await readFile(this.path, 'utf8');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Not the parser's message: it quotes the file around the fault, which may be a secret.
+      throw new Error(`${this.path} is not valid JSON; fix or delete it`);
+    }
+    const parsed = fileSchema.safeParse(json);
     if (!parsed.success)
       throw new Error(`${this.path} is not a valid secret store: ${parsed.error.issues[0]?.message ?? ''}`);
     return parsed.data;

@@ -74,6 +74,9 @@ export async function runRotationStep(store: RotatableStore, request: RotationRe
       return false;
     }
     case 'finishSecret': {
+      if ((await store.getValue(secretId, { versionId: token, stage: 'AWSPENDING' })) === undefined) {
+        throw new RotationError(`Secret ${secretId} has no AWSPENDING value for ${token}`);
+      }
       const current = Object.entries(versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
       if (current === undefined) throw new RotationError(`Secret ${secretId} has no AWSCURRENT version`);
       await store.promote(secretId, token, current);
