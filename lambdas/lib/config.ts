@@ -181,17 +181,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     for (const issue of parsed.error.issues) {
       problems.push(`${issue.path.join('.')} ${issue.message}`);
     }
-    throw new ConfigurationError(problems);
   }
-  const e = parsed.data;
-  const production = e.APP_ENV === 'production';
-
-  const corsOrigins = collectOrigins('CORS_ORIGIN', e.CORS_ORIGIN, production, problems);
-  const adminCorsOrigins = collectOrigins('ADMIN_CORS_ORIGIN', e.ADMIN_CORS_ORIGIN, production, problems);
+  // The origin lists are checked from the raw values too, so their problems are reported
+  // together with the schema's rather than one round after.
+  const production = env.APP_ENV === 'production';
+  const corsOrigins = collectOrigins('CORS_ORIGIN', env.CORS_ORIGIN ?? '', production, problems);
+  const adminCorsOrigins = collectOrigins('ADMIN_CORS_ORIGIN', env.ADMIN_CORS_ORIGIN ?? '', production, problems);
   if (production && corsOrigins.length === 0 && !problems.some((p) => p.startsWith('CORS_ORIGIN'))) {
     problems.push('CORS_ORIGIN must list at least one origin when APP_ENV=production');
   }
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
+  const e = parsed.data;
 
   const override = (name: (typeof SECRET_VARIABLES)[number]): SecretOverride => ({
     current: e[name],

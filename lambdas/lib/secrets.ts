@@ -59,6 +59,9 @@ export function labelledValues(snapshot: SecretSnapshot): Record<string, string>
   const out: Record<string, string> = {};
   for (const name of SECRET_NAMES) {
     out[`${name} (current)`] = snapshot[name].current.value;
+    // The previous value is accepted during the grace period, so it must be strong too.
+    const previous = snapshot[name].previous;
+    if (previous) out[`${name} (previous)`] = previous.value;
   }
   return out;
 }
