@@ -1,26 +1,114 @@
 /**
- * The stack: wires the constructs together, nothing else. Today it holds the data layer; the
- * API, WAF, Lambda functions, secrets and monitoring are added by the infrastructure issue.
+ * The stack: wires the constructs together, nothing else. Every function is built by
+ * `HandlerFunction` with only the grants it needs; the API is built from the shared route table.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { HandlerName } from '../lambdas/lib/routes.js';
+import { Api } from './constructs/api.js';
+import { HandlerFunction, type HandlerFunctionProps } from './constructs/handler-function.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { Secrets } from './constructs/secrets.js';
 import { Tables } from './constructs/tables.js';
+import { Waf } from './constructs/waf.js';
+import { lambdaEnvironment, type DeploymentContext } from './context.js';
+import { acknowledgeFindings } from './nag-suppressions.js';
 
 /** Props of `ChatWidgetStack`. */
 export interface ChatWidgetStackProps extends StackProps {
-  /**
-   * Keep the tables when the stack is deleted.
-   * @default true
-   */
-  readonly retainData?: boolean;
+  /** The validated deployment context (see `lib/context.ts`). */
+  readonly settings: DeploymentContext;
 }
+
+/** Which handlers touch which data: the least-privilege map of the service. */
+const GRANTS: Readonly<Record<HandlerName, { conversations: boolean }>> = {
+  'post-chat': { conversations: true },
+  'get-session-messages': { conversations: true },
+  'admin-list-conversations': { conversations: true },
+  'admin-get-conversation': { conversations: true },
+  'admin-delete-conversation': { conversations: true },
+  'admin-list-audit': { conversations: false },
+  'admin-revoke-token': { conversations: false },
+  'mint-token': { conversations: false },
+  'revoke-token': { conversations: false },
+  health: { conversations: false },
+  'route-fallback': { conversations: false },
+};
 
 /** The chat widget backend. */
 export class ChatWidgetStack extends Stack {
-  readonly tables: Tables;
-
-  constructor(scope: Construct, id: string, props: ChatWidgetStackProps = {}) {
+  constructor(scope: Construct, id: string, props: ChatWidgetStackProps) {
     super(scope, id, props);
-    this.tables = new Tables(this, 'Tables', { retainData: props.retainData });
+    const { settings } = props;
+    const retain = !settings.dev;
+    const tables = new Tables(this, 'Tables', { retainData: retain });
+    const secretsPrefix = `${this.stackName}/`;
+    const secrets = new Secrets(this, 'Secrets', { prefix: secretsPrefix, retain });
+    const environment = lambdaEnvironment(
+      settings,
+      { conversations: tables.conversations.tableName, security: tables.security.tableName },
+      secretsPrefix,
+    );
+    const common: Omit<HandlerFunctionProps, 'handler'> = {
+      environment,
+      readSecrets: secrets.all,
+      logRetention: settings.dev ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
+      destroyLogs: settings.dev,
+    };
+
+    const functions = {} as Record<HandlerName, IFunction>;
+    for (const [handler, grant] of Object.entries(GRANTS) as [HandlerName, { conversations: boolean }][]) {
+      functions[handler] = new HandlerFunction(this, `Fn-${handler}`, {
+        ...common,
+        handler,
+        // The security table holds revocations, counters and audit events: every API function uses it.
+        readWriteTables: grant.conversations ? [tables.conversations, tables.security] : [tables.security],
+      }).function;
+    }
+    const rotation = new HandlerFunction(this, 'Fn-rotate-secret', {
+      ...common,
+      handler: 'rotate-secret',
+      readSecrets: [],
+      rotateSecrets: secrets.all,
+      readWriteTables: [tables.security],
+      timeout: Duration.seconds(30),
+    }).function;
+    secrets.rotateWith(rotation, settings.rotationDays);
+
+    const api = new Api(this, 'Api', {
+      functions,
+      throttleRateLimit: 200,
+      throttleBurstLimit: 400,
+      hsts: settings.appEnv === 'production',
+      destroyLogs: settings.dev,
+    });
+    new Waf(this, 'Waf', {
+      stage: api.api.deploymentStage,
+      rateLimit: settings.wafRateLimit,
+      chatRateLimit: settings.wafChatRateLimit,
+      tokenRateLimit: settings.wafTokenRateLimit,
+      evaluationWindowSeconds: settings.wafEvaluationWindowSeconds,
+      adminCidrs: settings.adminCidrs,
+      destroyLogs: settings.dev,
+    });
+    new Monitoring(this, 'Monitoring', {
+      api: api.api,
+      webAclMetricName: 'ChatWidgetWebAcl',
+      rotationFunction: rotation,
+      alarmEmail: settings.alarmEmail,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.api.url, description: 'The widget endpoint (append v1/chat, …)' });
+    new CfnOutput(this, 'SecretNames', {
+      value: secrets.all.map((s) => s.secretName).join(','),
+      description: 'Secrets Manager names of the widget, admin and server keys and the signing secret',
+    });
+    new CfnOutput(this, 'SecretsConsole', {
+      value: `https://${this.region}.console.aws.amazon.com/secretsmanager/listsecrets?region=${this.region}&search=${encodeURIComponent(secretsPrefix)}`,
+      description: 'Where to read and rotate the secrets',
+    });
+    acknowledgeFindings(this, [tables.conversations]);
   }
 }

@@ -1,9 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ChatWidgetStack } from '../../lib/chat-widget-stack.js';
+import { parseContext } from '../../lib/context.js';
 
 describe('Tables', () => {
-  const template = Template.fromStack(new ChatWidgetStack(new App(), 'Test'));
+  const settings = parseContext({ allowedOrigins: 'https://app.example.com' });
+  const template = Template.fromStack(new ChatWidgetStack(new App(), 'Test', { settings }));
 
   it('It should declare both tables on demand with PITR, KMS, TTL and deletion protection', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);

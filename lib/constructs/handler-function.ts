@@ -1,0 +1,119 @@
+/**
+ * The one place every Lambda is built: Node.js 24 on arm64, an ESM bundle (esbuild, minified,
+ * with source maps), X-Ray tracing, its own log group with retention, the Powertools
+ * environment, and only the grants its props name. Least privilege is visible here and in the
+ * stack's calls, nowhere else.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { HandlerName } from '../../lambdas/lib/routes.js';
+
+/** Props of `HandlerFunction`. */
+export interface HandlerFunctionProps {
+  /** The entry file under `lambdas/handlers/` (without `.ts`). */
+  readonly handler: HandlerName | 'rotate-secret';
+  /** Environment variables (validated by the caller). */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Tables the function reads and writes.
+   * @default none
+   */
+  readonly readWriteTables?: readonly ITable[];
+  /**
+   * Secrets the function reads (current and previous versions).
+   * @default none
+   */
+  readonly readSecrets?: readonly ISecret[];
+  /**
+   * Secrets the function rotates (describe, read, put a pending version, move stages).
+   * @default none
+   */
+  readonly rotateSecrets?: readonly ISecret[];
+  /**
+   * Memory in MiB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Timeout.
+   * @default 29 seconds (API Gateway's integration timeout)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Log retention.
+   * @default one month
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Delete the log group with the stack.
+   * @default false
+   */
+  readonly destroyLogs?: boolean;
+}
+
+const HANDLERS_DIR = fileURLToPath(new URL('../../lambdas/handlers/', import.meta.url));
+
+/** One Lambda function of the service. */
+export class HandlerFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.destroyLogs ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: `${HANDLERS_DIR}${props.handler}.ts`,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(29),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'chat-widget',
+        POWERTOOLS_METRICS_NAMESPACE: 'ChatWidget',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // ESM bundles still meet CommonJS dependencies that call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    for (const table of props.readWriteTables ?? []) table.grantReadWriteData(this.function);
+    for (const secret of props.readSecrets ?? []) secret.grantRead(this.function);
+    if ((props.readSecrets ?? []).length > 0) {
+      // BatchGetSecretValue has no resource-level permissions; each secret is still checked
+      // against the GetSecretValue grants above.
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+      );
+    }
+    for (const secret of props.rotateSecrets ?? []) {
+      secret.grantRead(this.function);
+      secret.grantWrite(this.function);
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage'],
+          resources: [secret.secretArn],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Alarms and a dashboard: spikes of failed authentication and rate limiting (from the EMF
+ * metrics every audit event emits), API 5xx, WAF blocks, and rotation failures, all to one
+ * encrypted SNS topic (with an optional e-mail subscription).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Props of `Monitoring`. */
+export interface MonitoringProps {
+  readonly api: RestApi;
+  /** The web ACL's metric name (its visibility config). */
+  readonly webAclMetricName: string;
+  readonly rotationFunction: IFunction;
+  /**
+   * Where alarms are e-mailed.
+   * @default no subscription (subscribe to the topic yourself)
+   */
+  readonly alarmEmail?: string;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** Security events as the audit log emits them (EMF, namespace ChatWidget). */
+const auditMetric = (event: string): Metric =>
+  new Metric({
+    namespace: 'ChatWidget',
+    metricName: event,
+    dimensionsMap: { service: 'chat-widget' },
+    statistic: 'Sum',
+    period: FIVE_MINUTES,
+  });
+
+/** The alarm topic, the alarms and the dashboard. */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Alarms', {
+      masterKey: new Key(this, 'TopicKey', {
+        enableKeyRotation: true,
+        description: 'Encrypts chat widget alarm notifications',
+      }),
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const wafBlocks = new Metric({
+      namespace: 'AWS/WAFV2',
+      metricName: 'BlockedRequests',
+      dimensionsMap: { WebACL: props.webAclMetricName, Rule: 'ALL', Region: props.api.stack.region },
+      statistic: 'Sum',
+      period: FIVE_MINUTES,
+    });
+    const alarms: [string, IMetric, number, string][] = [
+      ['AuthFailureSpike', auditMetric('auth.failure'), 100, 'More than 100 failed authentications in 5 minutes'],
+      ['TokenInvalidSpike', auditMetric('token.invalid'), 100, 'More than 100 invalid widget tokens in 5 minutes'],
+      ['RateLimitSpike', auditMetric('rate_limit.exceeded'), 50, 'More than 50 rate-limit refusals in 5 minutes'],
+      ['SecretRefreshFailed', auditMetric('secret.refresh_failed'), 1, 'A function could not refresh its secrets'],
+      ['Api5xx', props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 5, 'API 5xx responses'],
+      ['WafBlocks', wafBlocks, 1000, 'More than 1000 requests blocked by WAF in 5 minutes'],
+      [
+        'RotationFailed',
+        props.rotationFunction.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        1,
+        'A secret rotation step failed',
+      ],
+    ];
+    const action = new SnsAction(this.topic);
+    for (const [name, metric, threshold, description] of alarms) {
+      new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(action);
+    }
+
+    new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new GraphWidget({
+            title: 'Requests and errors',
+            left: [
+              props.api.metricCount({ period: FIVE_MINUTES }),
+              props.api.metricClientError({ period: FIVE_MINUTES }),
+              props.api.metricServerError({ period: FIVE_MINUTES }),
+            ],
+          }),
+          new GraphWidget({
+            title: 'Latency (p99)',
+            left: [props.api.metricLatency({ period: FIVE_MINUTES, statistic: 'p99' })],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Security events',
+            left: ['auth.failure', 'token.invalid', 'token.revoked', 'origin.rejected', 'rate_limit.exceeded'].map(
+              auditMetric,
+            ),
+          }),
+          new GraphWidget({ title: 'WAF blocked requests', left: [wafBlocks] }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Secrets and admin',
+            left: [
+              'secret.rotated',
+              'secret.refresh_failed',
+              'secret.weak',
+              'admin.access',
+              'conversation.deleted',
+            ].map(auditMetric),
+          }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * CDK context: every deployment setting, read from `cdk.json` or `-c key=value`, validated with
+ * zod. Every problem is collected and reported at once. The Lambda environment built from it is
+ * then run through the same `loadConfig` the functions use at cold start, so a deployment that
+ * would refuse to start (`*` origins in production, a bad value) fails the synth instead.
+ */
+import { z } from 'zod';
+import { loadConfig } from '../lambdas/lib/config.js';
+import { ConfigurationError } from '../lambdas/lib/errors.js';
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` })
+    .default(fallback);
+
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .default('')
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
+
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { error: 'must be IPv4 or IPv6 CIDR blocks' });
+
+const contextSchema = z
+  .object({
+    appEnv: z
+      .enum(['development', 'production'], { error: 'must be "development" or "production"' })
+      .default('production'),
+    allowedOrigins: list,
+    adminAllowedOrigins: list,
+    rateLimitWindowMs: int(60000, 1000, 3600000),
+    rateLimitMaxRequests: int(60, 1, 1000000),
+    wafRateLimit: int(2000, 10, 2000000000),
+    wafChatRateLimit: int(300, 10, 2000000000),
+    wafTokenRateLimit: int(600, 10, 2000000000),
+    wafEvaluationWindowSeconds: z.coerce
+      .number()
+      .refine((n) => [60, 120, 300, 600].includes(n), { error: 'must be 60, 120, 300 or 600' })
+      .default(300),
+    llmProvider: z.enum(['echo', 'openai', 'bedrock'], { error: 'must be echo, openai or bedrock' }).default('echo'),
+    bedrockModelId: z.string().min(1).max(256).optional(),
+    conversationTtlDays: int(30, 1, 3650),
+    auditRetentionDays: int(90, 1, 3650),
+    rotationDays: int(30, 1, 365),
+    secretGraceSeconds: int(86400, 0, 2592000),
+    alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
+    adminCidrs: z
+      .union([z.string(), z.array(z.string())])
+      .default('')
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+      .pipe(z.array(cidr)),
+    dev: z
+      .union([z.boolean(), z.enum(['true', 'false'])])
+      .default(false)
+      .transform((v) => v === true || v === 'true'),
+  })
+  .strict();
+
+/** The validated deployment settings. */
+export type DeploymentContext = z.output<typeof contextSchema>;
+
+/** The names the context accepts (the app reads exactly these from CDK context). */
+export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof DeploymentContext)[];
+
+/** The environment every API function receives (the names of design §11). */
+export function lambdaEnvironment(
+  context: DeploymentContext,
+  tables: { conversations: string; security: string },
+  secretsPrefix: string,
+): Record<string, string> {
+  return {
+    APP_ENV: context.appEnv,
+    CORS_ORIGIN: context.allowedOrigins.join(','),
+    ADMIN_CORS_ORIGIN: context.adminAllowedOrigins.join(','),
+    CONVERSATIONS_TABLE: tables.conversations,
+    SECURITY_TABLE: tables.security,
+    SECRETS_PREFIX: secretsPrefix,
+    SECRET_GRACE_SECONDS: String(context.secretGraceSeconds),
+    RATE_LIMIT_WINDOW_MS: String(context.rateLimitWindowMs),
+    RATE_LIMIT_MAX_REQUESTS: String(context.rateLimitMaxRequests),
+    CONVERSATION_TTL_DAYS: String(context.conversationTtlDays),
+    AUDIT_RETENTION_DAYS: String(context.auditRetentionDays),
+    LLM_PROVIDER: context.llmProvider,
+    ...(context.bedrockModelId === undefined ? {} : { BEDROCK_MODEL_ID: context.bedrockModelId }),
+  };
+}
+
+/** Validates raw context values; throws one `ConfigurationError` listing every problem. */
+export function parseContext(raw: Readonly<Record<string, unknown>>): DeploymentContext {
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigurationError(
+      parsed.error.issues.map((i) => `context ${i.path.join('.') || '(root)'} ${i.message}`),
+    );
+  }
+  // The functions' own cold-start validation, run now: what would refuse to start fails the synth.
+  loadConfig(lambdaEnvironment(parsed.data, { conversations: 'synth-check', security: 'synth-check' }, 'synth-check/'));
+  return parsed.data;
+}
