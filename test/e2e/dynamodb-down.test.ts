@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { closedPort, http, postJson, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 /** The bound on one answer while DynamoDB refuses connections (client retries included). */
@@ -19,16 +19,6 @@ const MAX_ANSWER_MS = 15_000;
 const HUNG_ANSWER_MS = 25_000;
 /** How long the server may take to notice the endpoint came up and create its tables. */
 const RECOVERY_MS = 20_000;
-
-/** A loopback port nothing listens on (listen on 0, read the port, close). */
-async function closedPort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 const listen = (server: Server, port: number) =>
   new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));

@@ -8,8 +8,7 @@
  * is a fresh set of clients. Windows are one hour long so that no test straddles a window
  * boundary, where the sliding window would legitimately shift the counts.
  */
-import { createServer, type Server } from 'node:net';
-import { http, type HttpResponse } from '../helpers/http.js';
+import { closedPort, http, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 const WINDOW_S = 3600;
@@ -80,16 +79,6 @@ function client(server: () => RunningServer) {
     admin: (ip: string, pathAndQuery: string, key = server().secrets.adminKey) =>
       http(`${server().url}${pathAndQuery}`, { localAddress: ip, headers: { Authorization: `Bearer ${key}` } }),
   };
-}
-
-/** A loopback port nothing listens on (listen on 0, read the port, close). */
-async function closedPort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 describe('rate limiting over HTTP', () => {

@@ -3,10 +3,9 @@
  * `jti`, by token value (hash when there is no `jti`) and by user, the audit trail of both, and
  * failing closed (503) when the revocation store cannot answer.
  */
-import { createServer, type Server } from 'node:net';
 import { SignJWT } from 'jose';
 import jwt, { type SignOptions } from 'jsonwebtoken';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { closedPort, http, postJson, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 /** Rate limits out of the way: this file sends many requests from one address on purpose. */
@@ -53,16 +52,6 @@ function respellings(token: string): string[] {
     .filter((spelling) =>
       Buffer.from(spelling.split('.')[2]!, 'base64url').equals(Buffer.from(signature, 'base64url')),
     );
-}
-
-/** A loopback port nothing listens on (listen on 0, read the port, close). */
-async function closedPort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 describe('token revocation over HTTP', () => {

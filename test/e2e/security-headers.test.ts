@@ -3,7 +3,7 @@
  * the security headers of design §6 with their exact values, an `X-Request-Id`, and (for errors)
  * exactly the error body of design §3.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { http, postJson, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
@@ -51,30 +51,6 @@ function expectErrorBody(response: HttpResponse, code: string): void {
       expect(typeof detail.message).toBe('string');
     }
   }
-}
-
-/** Sends a request with a raw request-target (which a URL object would normalize away). */
-function rawTarget(baseUrl: string, target: string): Promise<HttpResponse> {
-  const { hostname, port } = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ hostname, port, path: target, method: 'GET', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('security headers on every response', () => {
@@ -227,7 +203,7 @@ describe('security headers on every response', () => {
 
   it('It should send the security headers even when the local adapter cannot parse the request target', async () => {
     // Act: an absolute-form target that Node's HTTP parser accepts but the URL parser does not.
-    const response = await rawTarget(server.url, 'http://[');
+    const response = await http(server.url, { target: 'http://[' });
 
     // Assess
     expect(response.status).toBeGreaterThanOrEqual(400);

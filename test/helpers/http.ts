@@ -1,5 +1,6 @@
-/** A raw HTTP client for end-to-end tests: full control over methods, headers and bytes. */
+/** A raw HTTP client for end-to-end tests: full control over methods, request-targets, headers and bytes. */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { createServer } from 'node:net';
 
 export interface HttpResponse {
   readonly status: number;
@@ -15,14 +16,24 @@ export interface HttpRequestOptions {
   readonly body?: string | Buffer;
   /** Bind the client socket to this loopback address (a distinct client IP). */
   readonly localAddress?: string;
+  /** Send this request-target as is, instead of the URL's (which a URL object would normalize). */
+  readonly target?: string;
 }
 
 /** Sends one request and reads the whole response. */
 export function http(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
+    const { hostname, port, pathname, search } = new URL(url);
     const req = httpRequest(
-      url,
-      { method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress, agent: false },
+      {
+        hostname,
+        port,
+        path: options.target ?? `${pathname}${search}`,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -51,4 +62,14 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+/** A loopback port that nothing listens on (bound, read, released): an unreachable dependency. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
