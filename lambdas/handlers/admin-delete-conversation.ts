@@ -3,6 +3,7 @@ import { NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../lib/handler.js';
 import { empty } from '../lib/http.js';
 import { sessionParamsSchema } from '../lib/schemas.js';
+import { requestEvent } from '../lib/audit.js';
 
 export const { handler, build } = defineHandler({
   auth: 'admin',
@@ -10,16 +11,9 @@ export const { handler, build } = defineHandler({
   run: async ({ params, state, runtime }) => {
     const deleted = await runtime.conversations.delete(params.sessionId);
     if (deleted === 0) throw new NotFoundError('No such conversation.');
-    await runtime.audit.record({
-      type: 'conversation.deleted',
-      actor: state.actor ?? 'admin',
-      ip: state.ip,
-      method: state.method,
-      route: state.route,
-      requestId: state.requestId,
-      at: runtime.clock(),
-      detail: { sessionId: params.sessionId, items: deleted },
-    });
+    await runtime.audit.record(
+      requestEvent(state, 'conversation.deleted', runtime.clock(), { sessionId: params.sessionId, items: deleted }),
+    );
     return empty(204);
   },
 });

@@ -8,6 +8,7 @@ import { defineHandler } from '../lib/handler.js';
 import { empty } from '../lib/http.js';
 import { adminRevokeRequestSchema } from '../lib/schemas.js';
 import { CLOCK_TOLERANCE_SECONDS, revocationIdOf } from '../lib/tokens.js';
+import { requestEvent } from '../lib/audit.js';
 
 export const { handler, build } = defineHandler({
   auth: 'admin',
@@ -37,16 +38,7 @@ export const { handler, build } = defineHandler({
       await runtime.revocations.revokeToken(revocationIdOf(body.token, jti), Math.max(exp, now + 1));
       detail = { by: 'token', ...(jti === undefined ? {} : { jti }) };
     }
-    await runtime.audit.record({
-      type: 'token.revoked',
-      actor: state.actor ?? 'admin',
-      ip: state.ip,
-      method: state.method,
-      route: state.route,
-      requestId: state.requestId,
-      at: runtime.clock(),
-      detail,
-    });
+    await runtime.audit.record(requestEvent(state, 'token.revoked', runtime.clock(), detail));
     return empty(204);
   },
 });

@@ -2,6 +2,7 @@
 import { defineHandler } from '../lib/handler.js';
 import { empty } from '../lib/http.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../lib/tokens.js';
+import { requestEvent } from '../lib/audit.js';
 
 export const { handler, build } = defineHandler({
   auth: 'widget',
@@ -10,16 +11,7 @@ export const { handler, build } = defineHandler({
     const token = state.token;
     // Kept until the token is dead everywhere: its expiry plus the verifier's clock tolerance.
     if (token) await runtime.revocations.revokeToken(token.revocationId, token.exp + CLOCK_TOLERANCE_SECONDS);
-    await runtime.audit.record({
-      type: 'token.revoked',
-      actor: state.actor ?? 'anonymous',
-      ip: state.ip,
-      method: state.method,
-      route: state.route,
-      requestId: state.requestId,
-      at: runtime.clock(),
-      detail: { reason: 'logout' },
-    });
+    await runtime.audit.record(requestEvent(state, 'token.revoked', runtime.clock(), { reason: 'logout' }));
     return empty(204);
   },
 });

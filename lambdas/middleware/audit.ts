@@ -4,7 +4,7 @@
  * Failures are audited where they happen (auth, CORS).
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { AuditLog } from '../lib/audit.js';
+import { requestEvent, type AuditLog } from '../lib/audit.js';
 import { AppError } from '../lib/errors.js';
 import type { AppRequest } from '../lib/request.js';
 
@@ -20,16 +20,12 @@ export function adminAudit(options: AdminAuditOptions): MiddlewareObj {
     if (state?.actor === undefined) return;
     const status = request.response?.statusCode ?? (request.error instanceof AppError ? request.error.status : 500);
     const sessionId = request.event.pathParameters?.sessionId;
-    await options.audit.record({
-      type: 'admin.access',
-      actor: state.actor,
-      ip: state.ip,
-      method: state.method,
-      route: state.route,
-      requestId: state.requestId,
-      at: options.clock(),
-      detail: { status, ...(sessionId ? { sessionId: sessionId.slice(0, 128) } : {}) },
-    });
+    await options.audit.record(
+      requestEvent(state, 'admin.access', options.clock(), {
+        status,
+        ...(sessionId ? { sessionId: sessionId.slice(0, 128) } : {}),
+      }),
+    );
   };
   return { after: record, onError: record } as MiddlewareObj;
 }

@@ -10,7 +10,7 @@
  * failed-authentication lockout.
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { AuditLog } from '../lib/audit.js';
+import { requestEvent, type AuditLog } from '../lib/audit.js';
 import { AppError, UnauthorizedError } from '../lib/errors.js';
 import { matchesAnyKey } from '../lib/keys.js';
 import type { AppRequest } from '../lib/request.js';
@@ -88,16 +88,12 @@ export function auth(options: AuthOptions): MiddlewareObj {
   const fail = async (request: AppRequest, type: AuditType, reason: string, error: AppError): Promise<never> => {
     const state = request.context.app;
     const lockedOut = await countFailure(request);
-    await audit.record({
-      type,
-      actor: 'anonymous',
-      ip: state.ip,
-      method: state.method,
-      route: state.route,
-      requestId: state.requestId,
-      at: clock(),
-      detail: { reason: reason.slice(0, 64), credential: type === 'token.invalid' ? 'widget-token' : kind },
-    });
+    await audit.record(
+      requestEvent(state, type, clock(), {
+        reason: reason.slice(0, 64),
+        credential: type === 'token.invalid' ? 'widget-token' : kind,
+      }),
+    );
     throw lockedOut ?? error;
   };
   const keyFailure = (request: AppRequest, reason: string) =>

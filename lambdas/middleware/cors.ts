@@ -5,7 +5,7 @@
  * are never allowed. Requests without `Origin` (servers, curl) are not cross-origin and pass.
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { AuditLog } from '../lib/audit.js';
+import { requestEvent, type AuditLog } from '../lib/audit.js';
 import { OriginNotAllowedError } from '../lib/errors.js';
 import { isOriginAllowed, type OriginRule } from '../lib/origins.js';
 import { appendHeader, type AppRequest } from '../lib/request.js';
@@ -51,15 +51,7 @@ export function cors(options: CorsOptions): MiddlewareObj {
         state.corsOrigin = origin;
         return;
       }
-      await options.audit.record({
-        type: 'origin.rejected',
-        actor: 'anonymous',
-        ip: state.ip,
-        method: state.method,
-        route: state.route,
-        requestId: state.requestId,
-        at: options.clock(),
-      });
+      await options.audit.record(requestEvent(state, 'origin.rejected', options.clock()));
       throw new OriginNotAllowedError();
     },
     after: decorate,

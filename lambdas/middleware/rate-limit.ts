@@ -6,7 +6,7 @@
  * store is down the request fails closed (503) unless `RATE_LIMIT_FAIL_OPEN=true`.
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { AuditLog } from '../lib/audit.js';
+import { requestEvent, type AuditLog } from '../lib/audit.js';
 import type { Logger } from '../lib/logger.js';
 import { RateLimitError, type LimitCheck, type LimitResult, type RateLimiter } from '../lib/rate-limiter.js';
 import type { AppRequest } from '../lib/request.js';
@@ -70,18 +70,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
       if (locked) throw new RateLimitError(Math.ceil(limiter.windowMs / 1000));
       if (refused.length === 0) return;
       await Promise.all(
-        refused.filter(firstInWindow).map((r) =>
-          audit.record({
-            type: 'rate_limit.exceeded',
-            actor: state.actor ?? 'anonymous',
-            ip: state.ip,
-            method: state.method,
-            route: state.route,
-            requestId: state.requestId,
-            at: clock(),
-            detail: { tier: r.tier, limit: r.limit },
-          }),
-        ),
+        refused
+          .filter(firstInWindow)
+          .map((r) =>
+            audit.record(requestEvent(state, 'rate_limit.exceeded', clock(), { tier: r.tier, limit: r.limit })),
+          ),
       );
       throw new RateLimitError(Math.max(...refused.map((r) => r.retryAfter)));
     },

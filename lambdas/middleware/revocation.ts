@@ -6,7 +6,7 @@
  * cannot answer the request fails closed with 503 (the DynamoDB client maps the error).
  */
 import type { MiddlewareObj } from '@middy/core';
-import type { AuditLog } from '../lib/audit.js';
+import { requestEvent, type AuditLog } from '../lib/audit.js';
 import type { AppRequest } from '../lib/request.js';
 import type { RevocationStore } from '../lib/stores/revocation-store.js';
 import { InvalidTokenError } from '../lib/tokens.js';
@@ -26,16 +26,7 @@ export function revocation(options: RevocationOptions): MiddlewareObj {
       const token = state.token;
       if (!token) return;
       if (!(await store.isRevoked(token, clock()))) return;
-      await audit.record({
-        type: 'token.invalid',
-        actor: `user:${token.userId}`,
-        ip: state.ip,
-        method: state.method,
-        route: state.route,
-        requestId: state.requestId,
-        at: clock(),
-        detail: { reason: 'revoked' },
-      });
+      await audit.record(requestEvent(state, 'token.invalid', clock(), { reason: 'revoked' }));
       throw new InvalidTokenError('revoked');
     },
   } as MiddlewareObj;
