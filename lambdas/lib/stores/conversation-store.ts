@@ -177,19 +177,32 @@ export class DynamoConversationStore implements ConversationStore {
     );
   }
 
-  async recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]> {
-    const result = await this.#client.send(
+  /** One strongly consistent page of a session's unexpired messages, in either direction. */
+  async #queryMessages(
+    sessionId: string,
+    options: { limit: number; now: number; newestFirst?: boolean; startKey?: PagePosition['key'] },
+  ) {
+    return this.#client.send(
       new QueryCommand({
         TableName: this.#table,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :msg)',
         FilterExpression: 'expiresAt > :now',
         ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': sessionKey(sessionId), ':msg': MSG_PREFIX, ':now': epochSeconds(now) },
-        ScanIndexForward: false,
-        Limit: limit,
+        ExpressionAttributeValues: {
+          ':pk': sessionKey(sessionId),
+          ':msg': MSG_PREFIX,
+          ':now': epochSeconds(options.now),
+        },
+        ScanIndexForward: !options.newestFirst,
+        Limit: options.limit,
+        ExclusiveStartKey: options.startKey,
         ConsistentRead: true,
       }),
     );
+  }
+
+  async recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]> {
+    const result = await this.#queryMessages(sessionId, { limit, now, newestFirst: true });
     return (result.Items ?? []).map(toMessage).reverse();
   }
 
@@ -211,18 +224,7 @@ export class DynamoConversationStore implements ConversationStore {
     from: PagePosition | undefined,
     now: number,
   ): Promise<Page<ChatMessage>> {
-    const result = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :msg)',
-        FilterExpression: 'expiresAt > :now',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': sessionKey(sessionId), ':msg': MSG_PREFIX, ':now': epochSeconds(now) },
-        Limit: limit,
-        ExclusiveStartKey: from?.key,
-        ConsistentRead: true,
-      }),
-    );
+    const result = await this.#queryMessages(sessionId, { limit, now, startKey: from?.key });
     const items = (result.Items ?? []).map(toMessage);
     return result.LastEvaluatedKey
       ? { items, next: { key: result.LastEvaluatedKey as PagePosition['key'] } }
