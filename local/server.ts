@@ -34,6 +34,7 @@ export interface LocalServer {
 }
 
 const TABLE_RETRY_MS = 1000;
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The answer when the adapter itself fails: the contract's 500, decorated by the same security-headers middleware. */
 async function lastResortResponse(config: Config): Promise<APIGatewayProxyResult> {
@@ -82,10 +83,9 @@ export async function startLocalServer(
   let db: EmbeddedDynamoDb | undefined;
   const endpoint =
     config.dynamoDbEndpoint ?? (db = await startDynamoDb(config.localDynamoDb, config.localDataDir)).endpoint;
-  const credentials = db?.credentials ?? {
-    accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'local',
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'local',
-  };
+  // An external endpoint: the SDK's own credential chain when the environment has credentials,
+  // else the dummy pair local engines accept.
+  const credentials = db?.credentials ?? (env.AWS_ACCESS_KEY_ID === undefined ? LOCAL_CREDENTIALS : undefined);
   const region = env.AWS_REGION ?? 'us-east-1';
   const runtime = createRuntime({
     config,
