@@ -3,7 +3,7 @@
  * its messages, erasure, and the audit trail that records every admin call.
  */
 import { randomBytes } from 'node:crypto';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { http, postJson, type HttpResponse, type ErrorBody, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 interface Summary {
@@ -31,13 +31,6 @@ interface AuditItem {
   lastAt: string;
   count: number;
   detail: Record<string, string | number>;
-}
-interface List<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-interface ErrorBody {
-  error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
 }
 
 /** Sessions created in order, one turn each; the list must return them reversed. */

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { http, postJson, type HttpResponse, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 interface Summary {
@@ -24,10 +24,6 @@ interface AuditItem {
   actor: string;
   route: string;
   detail: Record<string, string | number>;
-}
-interface List<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 const SESSIONS = ['dyn-a', 'dyn-b', 'dyn-c'];

@@ -8,15 +8,12 @@
  * is a fresh set of clients. Windows are one hour long so that no test straddles a window
  * boundary, where the sliding window would legitimately shift the counts.
  */
-import { closedPort, http, type HttpResponse } from '../helpers/http.js';
+import { closedPort, http, type HttpResponse, errorOf } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 const WINDOW_S = 3600;
 const START_TIMEOUT_MS = 120_000;
 
-interface ErrorBody {
-  error: { code: string; message: string; retry_after?: number };
-}
 interface AuditItem {
   type: string;
   ip: string;
@@ -43,7 +40,6 @@ const h = (res: HttpResponse, name: string): string | undefined => {
   return Array.isArray(value) ? value.join(', ') : value;
 };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const errorOf = (res: HttpResponse) => (res.json as ErrorBody).error;
 
 /** Checks a 429 as the contract describes it and returns its Retry-After in seconds. */
 function expectRefused(res: HttpResponse): number {

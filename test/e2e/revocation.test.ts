@@ -5,7 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import jwt, { type SignOptions } from 'jsonwebtoken';
-import { closedPort, http, postJson, type HttpResponse } from '../helpers/http.js';
+import { closedPort, http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 /** Rate limits out of the way: this file sends many requests from one address on purpose. */
@@ -24,22 +24,14 @@ interface Minted {
   token: string;
   jti: string;
 }
-interface ErrorBody {
-  error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
-}
 interface AuditItem {
   type: string;
   actor: string;
   route: string;
   detail: Record<string, string | number>;
 }
-interface List<T> {
-  items: T[];
-  nextCursor: string | null;
-}
 
 const nowS = () => Math.floor(Date.now() / 1000);
-const errorOf = (res: HttpResponse) => (res.json as ErrorBody).error;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The other spellings of `token` whose signature decodes to the same bytes (the last character's unused bits). */

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import jwt from 'jsonwebtoken';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 const MAX_TTL = 7200;
@@ -32,13 +32,6 @@ interface Message {
   role: string;
   content: string;
   createdAt: string;
-}
-interface List<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-interface ErrorBody {
-  error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
 }
 interface Summary {
   sessionId: string;
@@ -71,7 +64,6 @@ const metadata = (entries: number, keyChars = 8, valueChars = 8) =>
   Object.fromEntries(
     Array.from({ length: entries }, (_, i) => [`${i}`.padStart(keyChars, 'k'), 'v'.repeat(valueChars)]),
   );
-const errorOf = (res: HttpResponse) => (res.json as ErrorBody).error;
 const key = (secret: string) => new TextEncoder().encode(secret);
 
 const HS256: Header = { alg: 'HS256', typ: 'JWT' };

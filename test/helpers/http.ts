@@ -73,3 +73,17 @@ export async function closedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/** The contract's error body (design §3). */
+export interface ErrorBody {
+  error: { code: string; message: string; retry_after?: number; details?: Array<{ path: string; message: string }> };
+}
+
+/** The contract's list body. */
+export interface List<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** The `error` object of a response's contract error body. */
+export const errorOf = (res: HttpResponse): ErrorBody['error'] => (res.json as ErrorBody).error;
