@@ -2,10 +2,11 @@
  * The stack: wires the constructs together, nothing else. Every function is built by
  * `HandlerFunction` with only the grants it needs; the API is built from the shared route table.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { DEFAULT_BEDROCK_MODEL_ID } from '../lambdas/lib/config.js';
 import type { HandlerName } from '../lambdas/lib/routes.js';
 import { Api } from './constructs/api.js';
 import { HandlerFunction, type HandlerFunctionProps } from './constructs/handler-function.js';
@@ -22,9 +23,19 @@ export interface ChatWidgetStackProps extends StackProps {
   readonly settings: DeploymentContext;
 }
 
+/** What one handler may touch beyond the security table, which every API function uses. */
+interface Grant {
+  readonly conversations: boolean;
+  /** Powertools Idempotency records (`Idempotency-Key`). */
+  readonly idempotency?: boolean;
+  /** The model: Bedrock invoke rights, or the OpenAI key secret. */
+  readonly model?: boolean;
+}
+
 /** Which handlers touch which data: the least-privilege map of the service. */
-const GRANTS: Readonly<Record<HandlerName, { conversations: boolean }>> = {
-  'post-chat': { conversations: true },
+const GRANTS: Readonly<Record<HandlerName, Grant>> = {
+  'post-chat': { conversations: true, idempotency: true, model: true },
+  'post-chat-stream': { conversations: true, model: true },
   'get-session-messages': { conversations: true },
   'admin-list-conversations': { conversations: true },
   'admin-get-conversation': { conversations: true },
@@ -37,6 +48,30 @@ const GRANTS: Readonly<Record<HandlerName, { conversations: boolean }>> = {
   'route-fallback': { conversations: false },
 };
 
+/** Cross-region inference profile ids start with their geography (`us.anthropic…`). */
+const PROFILE_PREFIX = /^(us|eu|apac|us-gov|jp|au|ca|global)\./;
+
+/**
+ * The ARNs that allow invoking `modelId`: the foundation model in this region, or for an
+ * inference profile, the profile and its model in the regions the profile routes to.
+ */
+function bedrockModelArns(stack: Stack, modelId: string): { arns: string[] } {
+  const profile = PROFILE_PREFIX.exec(modelId);
+  if (!profile) return { arns: [`arn:${stack.partition}:bedrock:${stack.region}::foundation-model/${modelId}`] };
+  const model = modelId.slice(profile[0].length);
+  Validations.of(stack).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/${model}]`,
+    reason:
+      'A cross-region inference profile routes to this one model in the regions of its geography, which AWS chooses; the grant names the model.',
+  });
+  return {
+    arns: [
+      `arn:${stack.partition}:bedrock:${stack.region}:${stack.account}:inference-profile/${modelId}`,
+      `arn:${stack.partition}:bedrock:*::foundation-model/${model}`,
+    ],
+  };
+}
+
 /** The chat widget backend. */
 export class ChatWidgetStack extends Stack {
   constructor(scope: Construct, id: string, props: ChatWidgetStackProps) {
@@ -48,9 +83,18 @@ export class ChatWidgetStack extends Stack {
     const secrets = new Secrets(this, 'Secrets', { prefix: secretsPrefix, retain });
     const environment = lambdaEnvironment(
       settings,
-      { conversations: tables.conversations.tableName, security: tables.security.tableName },
+      {
+        conversations: tables.conversations.tableName,
+        security: tables.security.tableName,
+        idempotency: tables.idempotency.tableName,
+      },
       secretsPrefix,
     );
+    const modelKey = settings.llmProvider === 'openai' ? secrets.addModelKey(secretsPrefix, retain) : undefined;
+    const modelArns =
+      settings.llmProvider === 'bedrock'
+        ? bedrockModelArns(this, settings.bedrockModelId ?? DEFAULT_BEDROCK_MODEL_ID)
+        : { arns: [] };
     const common: Omit<HandlerFunctionProps, 'handler'> = {
       environment,
       readSecrets: secrets.all,
@@ -59,12 +103,20 @@ export class ChatWidgetStack extends Stack {
     };
 
     const functions = {} as Record<HandlerName, IFunction>;
-    for (const [handler, grant] of Object.entries(GRANTS) as [HandlerName, { conversations: boolean }][]) {
+    for (const [handler, grant] of Object.entries(GRANTS) as [HandlerName, Grant][]) {
       functions[handler] = new HandlerFunction(this, `Fn-${handler}`, {
         ...common,
         handler,
         // The security table holds revocations, counters and audit events: every API function uses it.
-        readWriteTables: grant.conversations ? [tables.conversations, tables.security] : [tables.security],
+        readWriteTables: [
+          tables.security,
+          ...(grant.conversations ? [tables.conversations] : []),
+          ...(grant.idempotency ? [tables.idempotency] : []),
+        ],
+        readSecrets: [...secrets.all, ...(grant.model && modelKey ? [modelKey] : [])],
+        invokeModels: grant.model ? modelArns.arns : [],
+        // A streamed answer may outlive API Gateway's 29 s buffered limit, up to the model timeout.
+        ...(handler === 'post-chat-stream' ? { timeout: Duration.seconds(60) } : {}),
       }).function;
     }
     const rotation = new HandlerFunction(this, 'Fn-rotate-secret', {
@@ -105,6 +157,12 @@ export class ChatWidgetStack extends Stack {
       value: secrets.all.map((s) => s.secretName).join(','),
       description: 'Secrets Manager names of the widget, admin and server keys and the signing secret',
     });
+    if (modelKey) {
+      new CfnOutput(this, 'ModelKeySecret', {
+        value: modelKey.secretName,
+        description: 'Put your OpenAI-compatible API key here (not rotated by this stack)',
+      });
+    }
     new CfnOutput(this, 'SecretsConsole', {
       value: `https://${this.region}.console.aws.amazon.com/secretsmanager/listsecrets?region=${this.region}&search=${encodeURIComponent(secretsPrefix)}`,
       description: 'Where to read and rotate the secrets',

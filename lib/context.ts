@@ -42,7 +42,13 @@ const contextSchema = z
       .refine((n) => [60, 120, 300, 600].includes(n), { error: 'must be 60, 120, 300 or 600' })
       .default(300),
     llmProvider: z.enum(['echo', 'openai', 'bedrock'], { error: 'must be echo, openai or bedrock' }).default('echo'),
-    bedrockModelId: z.string().min(1).max(256).optional(),
+    bedrockModelId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,256}$/, { error: 'must be a Bedrock model or inference profile id' })
+      .optional(),
+    openAiBaseUrl: z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional(),
+    openAiModel: z.string().min(1).max(256).optional(),
+    modelTimeoutMs: int(25000, 1000, 25000),
     conversationTtlDays: int(30, 1, 3650),
     auditRetentionDays: int(90, 1, 3650),
     rotationDays: int(30, 1, 365),
@@ -69,7 +75,7 @@ export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof Deploymen
 /** The environment every API function receives (the names of design §11). */
 export function lambdaEnvironment(
   context: DeploymentContext,
-  tables: { conversations: string; security: string },
+  tables: { conversations: string; security: string; idempotency: string },
   secretsPrefix: string,
 ): Record<string, string> {
   return {
@@ -78,6 +84,7 @@ export function lambdaEnvironment(
     ADMIN_CORS_ORIGIN: context.adminAllowedOrigins.join(','),
     CONVERSATIONS_TABLE: tables.conversations,
     SECURITY_TABLE: tables.security,
+    IDEMPOTENCY_TABLE: tables.idempotency,
     SECRETS_PREFIX: secretsPrefix,
     SECRET_GRACE_SECONDS: String(context.secretGraceSeconds),
     RATE_LIMIT_WINDOW_MS: String(context.rateLimitWindowMs),
@@ -85,7 +92,10 @@ export function lambdaEnvironment(
     CONVERSATION_TTL_DAYS: String(context.conversationTtlDays),
     AUDIT_RETENTION_DAYS: String(context.auditRetentionDays),
     LLM_PROVIDER: context.llmProvider,
+    MODEL_TIMEOUT_MS: String(context.modelTimeoutMs),
     ...(context.bedrockModelId === undefined ? {} : { BEDROCK_MODEL_ID: context.bedrockModelId }),
+    ...(context.openAiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: context.openAiBaseUrl }),
+    ...(context.openAiModel === undefined ? {} : { OPENAI_MODEL: context.openAiModel }),
   };
 }
 
@@ -98,6 +108,12 @@ export function parseContext(raw: Readonly<Record<string, unknown>>): Deployment
     );
   }
   // The functions' own cold-start validation, run now: what would refuse to start fails the synth.
-  loadConfig(lambdaEnvironment(parsed.data, { conversations: 'synth-check', security: 'synth-check' }, 'synth-check/'));
+  loadConfig(
+    lambdaEnvironment(
+      parsed.data,
+      { conversations: 'synth-check', security: 'synth-check', idempotency: 'synth-check' },
+      'synth-check/',
+    ),
+  );
   return parsed.data;
 }

@@ -175,7 +175,7 @@ export async function startDynamoDb(mode: EngineMode, dataDir: string): Promise<
 
 /** The CreateTable input for `schema`: on-demand, string keys, its GSIs projecting everything. */
 function createTableInput(tableName: string, schema: TableSchema): CreateTableCommandInput {
-  const attributes = new Set<string>([schema.partitionKey, schema.sortKey]);
+  const attributes = new Set<string>([schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])]);
   for (const index of schema.indexes) {
     attributes.add(index.partitionKey);
     attributes.add(index.sortKey);
@@ -186,7 +186,7 @@ function createTableInput(tableName: string, schema: TableSchema): CreateTableCo
     AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: schema.partitionKey, KeyType: 'HASH' },
-      { AttributeName: schema.sortKey, KeyType: 'RANGE' },
+      ...(schema.sortKey ? [{ AttributeName: schema.sortKey, KeyType: 'RANGE' as const }] : []),
     ],
     ...(schema.indexes.length === 0
       ? {}

@@ -6,8 +6,11 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { pipeline } from 'node:stream/promises';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { HandlerResult } from '../lambdas/lib/handler.js';
 import type { RouteMatch } from '../lambdas/lib/routes.js';
+import { isStreamingResult } from '../lambdas/lib/streaming.js';
 
 /** API Gateway's own limit on a request body. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -134,11 +137,20 @@ export function toContext(functionName: string): Context {
   };
 }
 
-/** Writes a proxy result to the HTTP response. */
-export function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
+/**
+ * Writes a proxy result to the HTTP response. A streamed body is sent as it is produced, as
+ * API Gateway's `STREAM` mode does: headers first, then each chunk; a client that disconnects
+ * ends the pipeline, which destroys the body and so stops whatever produces it.
+ */
+export async function writeResult(res: ServerResponse, result: HandlerResult): Promise<void> {
   res.statusCode = result.statusCode;
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) res.setHeader(name, values.map(String));
+  if (isStreamingResult(result)) {
+    res.flushHeaders();
+    await pipeline(result.body, res).catch(() => undefined);
+    return;
+  }
   const body = result.body ?? '';
   res.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
 }

@@ -8,6 +8,7 @@ import * as getSessionMessages from '../lambdas/handlers/get-session-messages.js
 import * as health from '../lambdas/handlers/health.js';
 import * as mintToken from '../lambdas/handlers/mint-token.js';
 import * as postChat from '../lambdas/handlers/post-chat.js';
+import * as postChatStream from '../lambdas/handlers/post-chat-stream.js';
 import * as revokeToken from '../lambdas/handlers/revoke-token.js';
 import * as routeFallback from '../lambdas/handlers/route-fallback.js';
 import type { DefinedHandler } from '../lambdas/lib/handler.js';
@@ -15,6 +16,7 @@ import type { HandlerName } from '../lambdas/lib/routes.js';
 
 export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'post-chat': postChat,
+  'post-chat-stream': postChatStream,
   'admin-list-conversations': adminListConversations,
   'admin-get-conversation': adminGetConversation,
   'admin-delete-conversation': adminDeleteConversation,

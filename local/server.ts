@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createDocumentClient } from '../lambdas/lib/clients.js';
+import { createDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
@@ -19,7 +19,7 @@ import type { AppRequest } from '../lambdas/lib/request.js';
 import { matchRoute } from '../lambdas/lib/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
 import { securityHeaders } from '../lambdas/middleware/security-headers.js';
-import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
+import { CONVERSATIONS_SCHEMA, IDEMPOTENCY_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
 import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
 import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-adapter.js';
 import { HANDLERS } from './handlers.js';
@@ -53,6 +53,7 @@ function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logg
       await ensureTables(client, [
         { name: config.conversationsTable, schema: CONVERSATIONS_SCHEMA },
         { name: config.securityTable, schema: SECURITY_SCHEMA },
+        { name: config.idempotencyTable, schema: IDEMPOTENCY_SCHEMA },
       ]);
       logger.info('tables ready', {
         conversationsTable: config.conversationsTable,
@@ -92,7 +93,7 @@ export async function startLocalServer(
     logger,
     metrics: false,
     secretSource: new EnvOverrideSource(config.secretOverrides, store),
-    documentClient: createDocumentClient({ endpoint, credentials, region }),
+    dynamoDbClient: createDynamoDbClient({ endpoint, credentials, region }),
   });
   try {
     await runtime.secrets.get();
@@ -121,7 +122,7 @@ export async function startLocalServer(
       const body = await readBody(req);
       const handler = handlers[match.handler];
       if (!handler) throw new Error(`no handler ${match.handler}`);
-      writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), toContext(match.handler)));
+      await writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), toContext(match.handler)));
     } catch (error) {
       const requestId = randomUUID();
       logger.error('local adapter failure', { requestId, error });

@@ -21,8 +21,8 @@ export interface DynamoDbClientOptions {
 /** Errors that carry a meaning for the caller and pass through unchanged. */
 const PASS_THROUGH = new Set(['ConditionalCheckFailedException']);
 
-/** Creates the document client used by every store. */
-export function createDocumentClient(options: DynamoDbClientOptions = {}): DynamoDBDocumentClient {
+/** Creates the DynamoDB client every store and the idempotency layer share. */
+export function createDynamoDbClient(options: DynamoDbClientOptions = {}): DynamoDBClient {
   const client = new DynamoDBClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 3,
@@ -42,5 +42,10 @@ export function createDocumentClient(options: DynamoDbClientOptions = {}): Dynam
     },
     { step: 'initialize', name: 'failClosed' },
   );
+  return client;
+}
+
+/** The document client the stores use, over `client` (sharing its middleware, so failing closed too). */
+export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { ConfigurationError } from './errors.js';
 import { parseOriginList, type OriginRule } from './origins.js';
 
+/** The Bedrock model used when `BEDROCK_MODEL_ID` is not set. */
+export const DEFAULT_BEDROCK_MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
+
 /** The largest body API Gateway accepts (10 MiB); `MAX_BODY_BYTES` cannot exceed it. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -73,6 +76,7 @@ const envSchema = z.object({
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   CONVERSATIONS_TABLE: tableName('chat-widget-conversations'),
   SECURITY_TABLE: tableName('chat-widget-security'),
+  IDEMPOTENCY_TABLE: tableName('chat-widget-idempotency'),
   ...secretOverrides,
   SECRETS_PREFIX: z
     .string()
@@ -107,9 +111,11 @@ const envSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .default('https://api.openai.com/v1'),
   OPENAI_MODEL: z.string().min(1).max(256).default('gpt-4o-mini'),
-  BEDROCK_MODEL_ID: z.string().min(1).max(256).default('anthropic.claude-3-haiku-20240307-v1:0'),
+  BEDROCK_MODEL_ID: z.string().min(1).max(256).default(DEFAULT_BEDROCK_MODEL_ID),
   SYSTEM_PROMPT: z.string().max(8000).default('You are a helpful assistant.'),
   CONTEXT_MESSAGES: int(20, 1, 200),
+  MODEL_TIMEOUT_MS: int(25000, 1000, 900000),
+  MODEL_CONNECT_TIMEOUT_MS: int(3000, 100, 60000),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be one of debug, info, warn, error, silent' })
     .default('info'),
@@ -134,6 +140,8 @@ export interface Config {
   readonly dynamoDbEndpoint: string | undefined;
   readonly conversationsTable: string;
   readonly securityTable: string;
+  /** Powertools Idempotency records of `Idempotency-Key` requests. */
+  readonly idempotencyTable: string;
   readonly secretOverrides: Readonly<Record<(typeof SECRET_VARIABLES)[number], SecretOverride>>;
   /** Where Lambda reads the secrets: `<prefix>widget-api-key` … in Secrets Manager; unset: the environment only. */
   readonly secretsPrefix: string | undefined;
@@ -166,6 +174,9 @@ export interface Config {
     readonly bedrockModelId: string;
     readonly systemPrompt: string;
     readonly contextMessages: number;
+    /** The most a model call may take, streamed or not, from request to last token. */
+    readonly timeoutMs: number;
+    readonly connectTimeoutMs: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
 }
@@ -190,6 +201,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && corsOrigins.length === 0 && !problems.some((p) => p.startsWith('CORS_ORIGIN'))) {
     problems.push('CORS_ORIGIN must list at least one origin when APP_ENV=production');
   }
+  // The model key travels to this URL: in production only over TLS.
+  if (production && env.LLM_PROVIDER === 'openai' && env.OPENAI_BASE_URL?.startsWith('http:')) {
+    problems.push('OPENAI_BASE_URL must be an https URL when APP_ENV=production');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const e = parsed.data;
 
@@ -208,6 +223,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
     conversationsTable: e.CONVERSATIONS_TABLE,
     securityTable: e.SECURITY_TABLE,
+    idempotencyTable: e.IDEMPOTENCY_TABLE,
     secretOverrides: Object.fromEntries(SECRET_VARIABLES.map((n) => [n, override(n)])) as Config['secretOverrides'],
     secretsPrefix: e.SECRETS_PREFIX,
     secretCacheTtlSeconds: e.SECRET_CACHE_TTL_SECONDS,
@@ -239,6 +255,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       bedrockModelId: e.BEDROCK_MODEL_ID,
       systemPrompt: e.SYSTEM_PROMPT,
       contextMessages: e.CONTEXT_MESSAGES,
+      timeoutMs: e.MODEL_TIMEOUT_MS,
+      connectTimeoutMs: e.MODEL_CONNECT_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -89,6 +89,28 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/** 409: a request with the same `Idempotency-Key` is still being answered. */
+export class IdempotencyInProgressError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super('IDEMPOTENCY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still in progress; retry shortly.', {
+      ...options,
+      headers: { 'Retry-After': '1' },
+    });
+  }
+}
+
+/** 422: an `Idempotency-Key` used again with a different request. */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor(options?: AppErrorOptions) {
+    super(
+      'IDEMPOTENCY_KEY_REUSED',
+      422,
+      'This Idempotency-Key was already used with a different request body.',
+      options,
+    );
+  }
+}
+
 /** 413: the body is larger than `MAX_BODY_BYTES`. */
 export class PayloadTooLargeError extends AppError {
   constructor(limit: number, options?: AppErrorOptions) {

@@ -21,6 +21,7 @@ import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from './runtime.js';
+import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
 
 type Schema = ZodType | undefined;
 type Out<S extends Schema> = S extends ZodType ? z.output<S> : undefined;
@@ -31,6 +32,8 @@ export interface HandlerInput<B extends Schema, Q extends Schema, P extends Sche
   readonly query: Out<Q>;
   readonly params: Out<P>;
   readonly event: APIGatewayProxyEvent;
+  /** The Lambda context (its deadline bounds the work). */
+  readonly context: Context;
   readonly state: RequestState;
   readonly runtime: Runtime;
 }
@@ -51,14 +54,23 @@ export interface HandlerSpec<B extends Schema, Q extends Schema, P extends Schem
   readonly params?: P;
   /** Which CORS allow-list applies: admin routes use `ADMIN_CORS_ORIGIN`. @default admin when `auth` is admin, else by path */
   readonly corsList?: 'widget' | 'admin' | 'by-path';
-  readonly run: (input: HandlerInput<B, Q, P>) => Promise<APIGatewayProxyResult>;
+  /**
+   * Whether the route streams its body: the Lambda export is then a response-streaming handler
+   * (API Gateway `STREAM` transfer mode) and `run` may answer with a `Readable` body.
+   * @default false
+   */
+  readonly stream?: boolean;
+  readonly run: (input: HandlerInput<B, Q, P>) => Promise<HandlerResult>;
 }
 
-export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/** What a chain answers: a proxy result, whose body may be a stream on streaming routes. */
+export type HandlerResult = APIGatewayProxyResult | StreamingResult;
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<HandlerResult>;
 
 /** A defined handler: the Lambda export, and `build` for hosts that bring their own runtime. */
 export interface DefinedHandler {
-  readonly handler: LambdaHandler;
+  readonly handler: LambdaHandler | StreamingLambdaHandler;
   readonly build: (runtime: Runtime) => LambdaHandler;
 }
 
@@ -77,7 +89,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
         : widgetRules;
 
     const lockout = lockoutFor(config);
-    const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AppContext>()
+    const chain = middy<APIGatewayProxyEvent, HandlerResult, Error, AppContext>()
       .use(httpHeaderNormalizer())
       .use(requestContext({ logger, clock }))
       .use(securityHeaders({ production: config.production }))
@@ -126,6 +138,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
         query: state.input?.query as Out<Q>,
         params: state.input?.params as Out<P>,
         event,
+        context,
         state,
         runtime,
       });
@@ -134,8 +147,6 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
   };
 
   let lambda: LambdaHandler | undefined;
-  return {
-    handler: (event, context) => (lambda ??= build(getLambdaRuntime()))(event, context),
-    build,
-  };
+  const lazy: LambdaHandler = (event, context) => (lambda ??= build(getLambdaRuntime()))(event, context);
+  return { handler: spec.stream ? streamingLambda(lazy) : lazy, build };
 }

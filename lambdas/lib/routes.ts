@@ -9,6 +9,7 @@ export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 /** The Lambda entry files under `lambdas/handlers/`. */
 export type HandlerName =
   | 'post-chat'
+  | 'post-chat-stream'
   | 'admin-list-conversations'
   | 'admin-get-conversation'
   | 'admin-delete-conversation'
@@ -25,11 +26,14 @@ export interface Route {
   readonly method: HttpMethod;
   readonly path: string;
   readonly handler: Exclude<HandlerName, 'route-fallback'>;
+  /** The answer is streamed (API Gateway `STREAM` transfer mode, a response-streaming Lambda). */
+  readonly stream?: boolean;
 }
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat', handler: 'post-chat' },
   { method: 'POST', path: '/chat', handler: 'post-chat' },
+  { method: 'POST', path: '/v1/chat/stream', handler: 'post-chat-stream', stream: true },
   { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations' },
   { method: 'GET', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-get-conversation' },
   { method: 'DELETE', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-delete-conversation' },

@@ -3,12 +3,15 @@
  * built once per process. Lambda builds it from the environment; the local server and tests
  * build it with their own adapters. Only the adapters differ; the handlers are the same.
  */
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuditLog } from './audit.js';
-import { createDocumentClient } from './clients.js';
+import { createDynamoDbClient, documentClientFor } from './clients.js';
 import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './env-secrets.js';
+import { openAiApiKeyFor } from './llm/api-key.js';
 import { createModel, type ModelProvider } from './llm/index.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets-manager.js';
@@ -30,6 +33,8 @@ export interface Runtime {
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
+  /** Powertools Idempotency records for `Idempotency-Key` requests. */
+  readonly idempotency: BasePersistenceLayer;
   readonly clock: () => number;
 }
 
@@ -40,7 +45,7 @@ export interface RuntimeParts {
   /** @default a Powertools logger at `LOG_LEVEL` */
   readonly logger?: Logger;
   /** @default a client for `DYNAMODB_ENDPOINT` or the regional endpoint */
-  readonly documentClient?: DynamoDBDocumentClient;
+  readonly dynamoDbClient?: DynamoDBClient;
   /** @default the provider named by `LLM_PROVIDER` */
   readonly model?: ModelProvider;
   /** EMF metrics; `false` for none (the local server, whose logs are read by people). @default Powertools Metrics */
@@ -54,7 +59,8 @@ export function createRuntime(parts: RuntimeParts): Runtime {
   const { config } = parts;
   const clock = parts.clock ?? Date.now;
   const logger = parts.logger ?? createLogger(config.logLevel);
-  const client = parts.documentClient ?? createDocumentClient({ endpoint: config.dynamoDbEndpoint });
+  const dynamoDb = parts.dynamoDbClient ?? createDynamoDbClient({ endpoint: config.dynamoDbEndpoint });
+  const client = documentClientFor(dynamoDb);
   const auditStore = new DynamoAuditStore({
     client,
     tableName: config.securityTable,
@@ -103,7 +109,10 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       clock,
     }),
     audit,
-    model: parts.model ?? createModel(config),
+    model:
+      parts.model ??
+      createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
+    idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
     clock,
   };
 }

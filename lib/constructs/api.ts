@@ -10,6 +10,7 @@ import {
   AccessLogFormat,
   EndpointType,
   LambdaIntegration,
+  ResponseTransferMode,
   LogGroupLogDestination,
   MethodLoggingLevel,
   ResponseType,
@@ -97,10 +98,12 @@ export class Api extends Construct {
     });
 
     const integrations = new Map<HandlerName, LambdaIntegration>();
-    const integration = (name: HandlerName) => {
+    const integration = (name: HandlerName, stream = false) => {
       let found = integrations.get(name);
       if (!found) {
-        found = new LambdaIntegration(props.functions[name]);
+        found = new LambdaIntegration(props.functions[name], {
+          ...(stream ? { responseTransferMode: ResponseTransferMode.STREAM } : {}),
+        });
         integrations.set(name, found);
       }
       return found;
@@ -109,7 +112,7 @@ export class Api extends Construct {
     const withFallback = new Set<IResource>();
     for (const route of ROUTES) {
       const resource = this.api.root.resourceForPath(route.path);
-      resource.addMethod(route.method, integration(route.handler));
+      resource.addMethod(route.method, integration(route.handler, route.stream));
       if (!withFallback.has(resource)) {
         resource.addMethod('ANY', fallback);
         withFallback.add(resource);

@@ -37,6 +37,11 @@ export interface HandlerFunctionProps {
    */
   readonly rotateSecrets?: readonly ISecret[];
   /**
+   * Bedrock model (or inference profile) ARNs the function may invoke, streamed or not.
+   * @default none
+   */
+  readonly invokeModels?: readonly string[];
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -103,6 +108,14 @@ export class HandlerFunction extends Construct {
       // against the GetSecretValue grants above.
       this.function.addToRolePolicy(
         new PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+      );
+    }
+    if ((props.invokeModels ?? []).length > 0) {
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+          resources: [...(props.invokeModels ?? [])],
+        }),
       );
     }
     for (const secret of props.rotateSecrets ?? []) {

@@ -1,12 +1,17 @@
 /**
- * The two DynamoDB tables, declared from the same key schema the local server uses: on-demand,
+ * The DynamoDB tables, declared from the same key schema the local server uses: on-demand,
  * point-in-time recovery, customer-managed KMS encryption, deletion protection and TTL.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA, type TableSchema } from '../../lambdas/lib/stores/table-schema.js';
+import {
+  CONVERSATIONS_SCHEMA,
+  IDEMPOTENCY_SCHEMA,
+  SECURITY_SCHEMA,
+  type TableSchema,
+} from '../../lambdas/lib/stores/table-schema.js';
 
 /** Props of `Tables`. */
 export interface TablesProps {
@@ -17,10 +22,12 @@ export interface TablesProps {
   readonly retainData?: boolean;
 }
 
-/** The conversations table and the security table. */
+/** The conversations, security and idempotency tables. */
 export class Tables extends Construct {
   readonly conversations: ITable;
   readonly security: ITable;
+  /** Powertools Idempotency records of `Idempotency-Key` requests (hashes and message references only). */
+  readonly idempotency: ITable;
 
   constructor(scope: Construct, id: string, props: TablesProps = {}) {
     super(scope, id);
@@ -29,7 +36,7 @@ export class Tables extends Construct {
     const table = (name: string, schema: TableSchema): Table => {
       const created = new Table(this, name, {
         partitionKey: { name: schema.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: schema.sortKey, type: AttributeType.STRING },
+        ...(schema.sortKey ? { sortKey: { name: schema.sortKey, type: AttributeType.STRING } } : {}),
         billingMode: BillingMode.PAY_PER_REQUEST,
         encryption: TableEncryption.CUSTOMER_MANAGED,
         encryptionKey: key,
@@ -49,5 +56,6 @@ export class Tables extends Construct {
     };
     this.conversations = table('Conversations', CONVERSATIONS_SCHEMA);
     this.security = table('Security', SECURITY_SCHEMA);
+    this.idempotency = table('Idempotency', IDEMPOTENCY_SCHEMA);
   }
 }

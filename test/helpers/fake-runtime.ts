@@ -2,6 +2,10 @@
  * A complete `Runtime` made of in-memory fakes (secrets, stores, model, clock), and a factory of
  * API Gateway REST proxy events, so unit tests can drive the real Middy chain without AWS.
  */
+import { text } from 'node:stream/consumers';
+import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from '@aws-lambda-powertools/idempotency';
+import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AuditLog } from '../../lambdas/lib/audit.js';
 import { loadConfig } from '../../lambdas/lib/config.js';
@@ -25,6 +29,7 @@ import type {
   ConversationStore,
   ConversationSummary,
   Owner,
+  StoredMessage,
 } from '../../lambdas/lib/stores/conversation-store.js';
 import { NotFoundError } from '../../lambdas/lib/errors.js';
 import type { Page, PagePosition } from '../../lambdas/lib/stores/pagination.js';
@@ -194,7 +199,7 @@ interface StoredSession {
   createdAt: string;
   updatedAt: string;
   nextSeq: number;
-  messages: { seq: number; message: ChatMessage }[];
+  messages: { seq: number; key: string; message: ChatMessage; turnKey?: string }[];
 }
 
 /** A `ConversationStore` in a `Map`, enough for the handlers the middleware tests drive. */
@@ -228,8 +233,20 @@ export class InMemoryConversationStore implements ConversationStore {
     return first;
   }
 
-  async appendMessage(sessionId: string, seq: number, message: ChatMessage): Promise<void> {
-    this.sessions.get(sessionId)?.messages.push({ seq, message });
+  async appendMessage(
+    sessionId: string,
+    seq: number,
+    message: ChatMessage,
+    _now: number,
+    turnKey?: string,
+  ): Promise<string> {
+    const key = `MSG#${seq}`;
+    this.sessions.get(sessionId)?.messages.push({ seq, key, message, ...(turnKey ? { turnKey } : {}) });
+    return key;
+  }
+
+  async getMessage(sessionId: string, key: string): Promise<ChatMessage | undefined> {
+    return this.sessions.get(sessionId)?.messages.find((m) => m.key === key)?.message;
   }
 
   async releaseTurn(sessionId: string, count: number): Promise<void> {
@@ -237,9 +254,11 @@ export class InMemoryConversationStore implements ConversationStore {
     if (session) session.nextSeq -= count;
   }
 
-  async recentMessages(sessionId: string, limit: number): Promise<ChatMessage[]> {
+  async recentMessages(sessionId: string, limit: number): Promise<StoredMessage[]> {
     const messages = this.sessions.get(sessionId)?.messages ?? [];
-    return messages.slice(-limit).map((m) => m.message);
+    return messages
+      .slice(-limit)
+      .map((m) => ({ ...m.message, key: m.key, ...(m.turnKey ? { turnKey: m.turnKey } : {}) }));
   }
 
   async get(sessionId: string): Promise<ConversationSummary | undefined> {
@@ -277,6 +296,37 @@ export class InMemoryConversationStore implements ConversationStore {
   }
 }
 
+/** Powertools Idempotency records in a `Map`, with the DynamoDB layer's put condition. */
+export class InMemoryIdempotencyStore extends BasePersistenceLayer {
+  readonly records = new Map<string, IdempotencyRecord>();
+
+  protected async _getRecord(idempotencyKey: string): Promise<IdempotencyRecord> {
+    const record = this.records.get(idempotencyKey);
+    if (!record) throw new IdempotencyItemNotFoundError();
+    return record;
+  }
+
+  protected async _putRecord(record: IdempotencyRecord): Promise<void> {
+    const existing = this.records.get(record.idempotencyKey);
+    const inProgressExpired =
+      existing?.getStatus() === 'INPROGRESS' &&
+      existing.inProgressExpiryTimestamp !== undefined &&
+      existing.inProgressExpiryTimestamp < Date.now();
+    if (existing && !existing.isExpired() && !inProgressExpired) {
+      throw new IdempotencyItemAlreadyExistsError('exists', existing);
+    }
+    this.records.set(record.idempotencyKey, record);
+  }
+
+  protected async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.set(record.idempotencyKey, record);
+  }
+
+  protected async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    this.records.delete(record.idempotencyKey);
+  }
+}
+
 /** What a test controls and inspects around one fake runtime. */
 export interface FakeRuntime {
   readonly runtime: Runtime;
@@ -287,6 +337,7 @@ export interface FakeRuntime {
   readonly conversations: InMemoryConversationStore;
   readonly revocations: InMemoryRevocationStore;
   readonly rateLimits: InMemoryRateLimitStore;
+  readonly idempotency: InMemoryIdempotencyStore;
   readonly logger: Logger;
 }
 
@@ -312,6 +363,7 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
   const conversations = new InMemoryConversationStore();
   const revocations = new InMemoryRevocationStore();
   const rateLimits = new InMemoryRateLimitStore();
+  const idempotency = new InMemoryIdempotencyStore();
   const runtime: Runtime = {
     config,
     logger,
@@ -328,9 +380,10 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
     model: options.model ?? new EchoModel(),
+    idempotency,
     clock: clock.now,
   };
-  return { runtime, clock, keys, source, auditStore, conversations, revocations, rateLimits, logger };
+  return { runtime, clock, keys, source, auditStore, conversations, revocations, rateLimits, idempotency, logger };
 }
 
 /** One request as a test describes it. */
@@ -415,7 +468,7 @@ const newContext = (): Context =>
     logStreamName: 'stream',
   }) as unknown as Context;
 
-/** A response with its JSON body parsed (undefined when the body is empty or not JSON). */
+/** A response with its body read (streams to the end) and parsed as JSON (undefined when empty or not JSON). */
 export interface TestResponse extends APIGatewayProxyResult {
   readonly headers: Record<string, string | number | boolean>;
   readonly json: unknown;
@@ -425,13 +478,14 @@ export interface TestResponse extends APIGatewayProxyResult {
 export async function invoke(handler: LambdaHandler, input: EventInput | APIGatewayProxyEvent): Promise<TestResponse> {
   const event = 'requestContext' in input ? input : apiEvent(input);
   const result = await handler(event, newContext());
+  const body = typeof result.body === 'string' ? result.body : await text(result.body);
   let json: unknown;
   try {
-    json = result.body ? (JSON.parse(result.body) as unknown) : undefined;
+    json = body ? (JSON.parse(body) as unknown) : undefined;
   } catch {
     json = undefined;
   }
-  return { ...result, headers: { ...result.headers }, json };
+  return { ...result, body, headers: { ...result.headers }, json };
 }
 
 /** The `error` object of a contract error body. */

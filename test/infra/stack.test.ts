@@ -30,7 +30,7 @@ describe('ChatWidgetStack', () => {
 
   it('It should build every function on Node.js 24, arm64, with X-Ray tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
-    expect(Object.keys(functions)).toHaveLength(12);
+    expect(Object.keys(functions)).toHaveLength(13);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -56,6 +56,17 @@ describe('ChatWidgetStack', () => {
       expect(integrated).toBe(true);
     },
   );
+
+  it('It should stream the stream route and buffer every other route', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')) as {
+      Properties: { Integration?: { Uri: unknown; ResponseTransferMode?: string } };
+    }[];
+    const stream = functionId(template, 'post-chat-stream');
+    const streamed = methods.filter((m) => m.Properties.Integration?.ResponseTransferMode === 'STREAM');
+    expect(streamed).toHaveLength(1);
+    expect(JSON.stringify(streamed[0]!.Properties.Integration!.Uri)).toContain(stream);
+    expect(JSON.stringify(streamed[0]!.Properties.Integration!.Uri)).toContain('response-streaming-invocations');
+  });
 
   it('It should send every other method and unknown paths to the fallback function', () => {
     const fallback = functionId(template, 'route-fallback');
@@ -121,6 +132,20 @@ describe('ChatWidgetStack', () => {
     expect(withAccess.some((id) => id.startsWith('Fnpostchat'))).toBe(true);
   });
 
+  it('It should give only the JSON chat handler access to the idempotency table', () => {
+    const table = Object.keys(template.findResources('AWS::DynamoDB::Table')).find((id) => id.includes('Idempotency'))!;
+    const withAccess = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p).includes(table))
+      .map(([id]) => id);
+    expect(withAccess).toHaveLength(1);
+    expect(withAccess[0]).toMatch(/^FnpostchatFunction/);
+  });
+
+  it('It should grant no model access with the echo model', () => {
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('bedrock:');
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+  });
+
   it('It should rotate all four secrets with the rotation function', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
@@ -138,13 +163,81 @@ describe('ChatWidgetStack', () => {
   });
 });
 
-describe('cdk-nag', () => {
-  it('It should pass the AWS Solutions checks with only reasoned acknowledgements', () => {
-    const app = new App();
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    new ChatWidgetStack(app, 'Nag', { settings });
-    expect(() => app.synth()).not.toThrow();
+/** An app that skips bundling (the main template and cdk synth still bundle every function). */
+const unbundledApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+describe('model providers', () => {
+  /** The statements of the policies of the functions named `handler`. */
+  const statementsOf = (template: Template, handler: string): string =>
+    JSON.stringify(
+      Object.entries(template.findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith(`Fn${handler.replace(/-/g, '')}FunctionServiceRoleDefaultPolicy`))
+        .map(([, p]) => p),
+    );
+
+  it.each([
+    ['anthropic.claude-3-haiku-20240307-v1:0', ['foundation-model/anthropic.claude-3-haiku-20240307-v1:0']],
+    [
+      'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+      [
+        'inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0',
+        ':bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0',
+      ],
+    ],
+  ])('It should let only the chat handlers invoke the Bedrock model %s', (bedrockModelId, arns) => {
+    const template = Template.fromStack(
+      new ChatWidgetStack(unbundledApp(), 'Bedrock', {
+        settings: parseContext({ ...settings, llmProvider: 'bedrock', bedrockModelId }),
+      }),
+    );
+    for (const handler of ['post-chat', 'post-chat-stream']) {
+      const statements = statementsOf(template, handler);
+      expect(statements).toContain('bedrock:InvokeModelWithResponseStream');
+      for (const arn of arns) expect(statements).toContain(arn);
+    }
+    for (const handler of ['mint-token', 'get-session-messages', 'admin-get-conversation']) {
+      expect(statementsOf(template, handler)).not.toContain('bedrock:');
+    }
   });
+
+  it('It should keep an OpenAI key secret, unrotated, readable by the chat handlers only', () => {
+    const template = Template.fromStack(
+      new ChatWidgetStack(unbundledApp(), 'OpenAi', {
+        settings: parseContext({ ...settings, llmProvider: 'openai', openAiBaseUrl: 'https://llm.example.com/v1' }),
+      }),
+    );
+    template.resourceCountIs('AWS::SecretsManager::Secret', 5);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
+    const secret = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) =>
+      id.includes('openaiapikey'),
+    )!;
+    expect(statementsOf(template, 'post-chat')).toContain(secret);
+    expect(statementsOf(template, 'post-chat-stream')).toContain(secret);
+    expect(statementsOf(template, 'get-session-messages')).not.toContain(secret);
+  });
+
+  it('It should refuse a plain-http model endpoint', () => {
+    expect(() => parseContext({ ...settings, llmProvider: 'openai', openAiBaseUrl: 'http://llm.example.com' })).toThrow(
+      'openAiBaseUrl',
+    );
+  });
+});
+
+describe('cdk-nag', () => {
+  it.each([
+    ['echo', undefined],
+    ['openai', undefined],
+    ['bedrock', 'anthropic.claude-3-haiku-20240307-v1:0'],
+    ['bedrock', 'eu.anthropic.claude-3-haiku-20240307-v1:0'],
+  ])(
+    'It should pass the AWS Solutions checks with only reasoned acknowledgements (%s model %s)',
+    (llmProvider, bedrockModelId) => {
+      const app = llmProvider === 'echo' ? new App() : unbundledApp();
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      new ChatWidgetStack(app, 'Nag', { settings: parseContext({ ...settings, llmProvider, bedrockModelId }) });
+      expect(() => app.synth()).not.toThrow();
+    },
+  );
 
   it('It should fail synth for an unacknowledged finding (the check is live)', () => {
     const app = new App();

@@ -7,19 +7,33 @@ describe('Tables', () => {
   const settings = parseContext({ allowedOrigins: 'https://app.example.com' });
   const template = Template.fromStack(new ChatWidgetStack(new App(), 'Test', { settings }));
 
-  it('It should declare both tables on demand with PITR, KMS, TTL and deletion protection', () => {
-    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+  it('It should declare every table on demand with PITR, KMS, TTL and deletion protection', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
     template.allResourcesProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      TimeToLiveSpecification: { AttributeName: Match.anyValue(), Enabled: true },
       DeletionProtectionEnabled: true,
-      KeySchema: [
+    });
+  });
+
+  it.each([
+    [
+      'conversations and security',
+      'expiresAt',
+      [
         { AttributeName: 'PK', KeyType: 'HASH' },
         { AttributeName: 'SK', KeyType: 'RANGE' },
       ],
+      2,
+    ],
+    ['idempotency', 'expiration', [{ AttributeName: 'id', KeyType: 'HASH' }], 1],
+  ])('It should key the %s tables as the local server does', (_name, ttl, keySchema, count) => {
+    const tables = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { KeySchema: keySchema, TimeToLiveSpecification: { AttributeName: ttl } },
     });
+    expect(Object.keys(tables)).toHaveLength(count);
   });
 
   it('It should give the conversations table the admin listing indexes the local server creates', () => {

@@ -1,4 +1,4 @@
-/** The one interface every model provider implements. */
+/** The one interface every model provider implements, and the error they fail with. */
 
 /** A turn as the model sees it. */
 export interface ModelMessage {
@@ -10,10 +10,27 @@ export interface ModelMessage {
 export interface CompletionRequest {
   readonly system: string;
   readonly messages: readonly ModelMessage[];
+  /** Aborted when the answer is no longer wanted (timeout, client gone); providers stop their call. */
   readonly signal?: AbortSignal;
 }
 
-/** A chat model. Failures throw; the handler maps them to 502 `UPSTREAM_ERROR`. */
+/** A chat model. Failures throw; the chat service maps them to 502 `UPSTREAM_ERROR` or an `error` event. */
 export interface ModelProvider {
+  /** The whole answer at once. */
   complete(request: CompletionRequest): Promise<string>;
+  /** The answer as it is generated, as text deltas whose concatenation is the answer. */
+  stream(request: CompletionRequest): AsyncIterable<string>;
+}
+
+/** Why a model call failed; `reason` goes to logs and metrics, never to clients. */
+export type ModelFailure = 'http_status' | 'malformed' | 'timeout' | 'aborted' | 'network' | 'too_large' | 'provider';
+
+/** A model call that failed. The message names the failure, never the prompt or the answer. */
+export class ModelError extends Error {
+  readonly reason: ModelFailure;
+  constructor(reason: ModelFailure, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelError';
+    this.reason = reason;
+  }
 }

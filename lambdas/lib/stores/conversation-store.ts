@@ -26,6 +26,16 @@ export interface ChatMessage {
   readonly role: Role;
   readonly content: string;
   readonly createdAt: string;
+  /** Set on an answer that was cut short (the model failed or the client left mid-stream). */
+  readonly partial?: true;
+}
+
+/** A message as the chat service reads it back: with its key and the turn that stored it. */
+export interface StoredMessage extends ChatMessage {
+  /** Where the message is stored within its session (for `getMessage`). */
+  readonly key: string;
+  /** The opaque id of the idempotent request that stored it, if any. */
+  readonly turnKey?: string;
 }
 
 /** The `META` item of a conversation, as shown to admins. */
@@ -51,12 +61,17 @@ export interface ConversationStore {
     count: number;
     now: number;
   }): Promise<number>;
-  /** Stores one message under a sequence number reserved by `beginTurn`. */
-  appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number): Promise<void>;
+  /**
+   * Stores one message under a sequence number reserved by `beginTurn`, tagged with `turnKey`
+   * when an idempotent request stores it; returns its key.
+   */
+  appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number, turnKey?: string): Promise<string>;
+  /** One message by the key `appendMessage` returned, or undefined when it is gone or expired. */
+  getMessage(sessionId: string, key: string, now: number): Promise<ChatMessage | undefined>;
   /** Gives back sequence numbers that were reserved but not used (a failed model call). */
   releaseTurn(sessionId: string, count: number): Promise<void>;
   /** The last `limit` unexpired messages, oldest first. */
-  recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]>;
+  recentMessages(sessionId: string, limit: number, now: number): Promise<StoredMessage[]>;
   /** One conversation's summary, or undefined when it does not exist or has expired. */
   get(sessionId: string, now: number): Promise<ConversationSummary | undefined>;
   /** A page of one conversation's messages, oldest first. */
@@ -146,22 +161,41 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number): Promise<void> {
+  async appendMessage(
+    sessionId: string,
+    seq: number,
+    message: ChatMessage,
+    now: number,
+    turnKey?: string,
+  ): Promise<string> {
+    const key = `${MSG_PREFIX}${pad(Date.parse(message.createdAt), 13)}#${pad(seq, 10)}`;
     await this.#client.send(
       new PutCommand({
         TableName: this.#table,
         Item: {
           [PK]: sessionKey(sessionId),
-          [SK]: `${MSG_PREFIX}${pad(Date.parse(message.createdAt), 13)}#${pad(seq, 10)}`,
+          [SK]: key,
           role: message.role,
           content: message.content,
           createdAt: message.createdAt,
+          partial: message.partial,
+          turnKey,
           expiresAt: this.#expiresAt(now),
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': PK },
       }),
     );
+    return key;
+  }
+
+  async getMessage(sessionId: string, key: string, now: number): Promise<ChatMessage | undefined> {
+    if (!key.startsWith(MSG_PREFIX)) return undefined;
+    const result = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { [PK]: sessionKey(sessionId), [SK]: key }, ConsistentRead: true }),
+    );
+    const item = result.Item;
+    return item && Number(item.expiresAt) > epochSeconds(now) ? toMessage(item) : undefined;
   }
 
   async releaseTurn(sessionId: string, count: number): Promise<void> {
@@ -201,9 +235,15 @@ export class DynamoConversationStore implements ConversationStore {
     );
   }
 
-  async recentMessages(sessionId: string, limit: number, now: number): Promise<ChatMessage[]> {
+  async recentMessages(sessionId: string, limit: number, now: number): Promise<StoredMessage[]> {
     const result = await this.#queryMessages(sessionId, { limit, now, newestFirst: true });
-    return (result.Items ?? []).map(toMessage).reverse();
+    return (result.Items ?? [])
+      .map((item) => ({
+        ...toMessage(item),
+        key: String(item[SK]),
+        ...(typeof item.turnKey === 'string' ? { turnKey: item.turnKey } : {}),
+      }))
+      .reverse();
   }
 
   async get(sessionId: string, now: number): Promise<ConversationSummary | undefined> {
@@ -304,7 +344,12 @@ export class DynamoConversationStore implements ConversationStore {
 }
 
 function toMessage(item: Record<string, unknown>): ChatMessage {
-  return { role: item.role as Role, content: String(item.content), createdAt: String(item.createdAt) };
+  return {
+    role: item.role as Role,
+    content: String(item.content),
+    createdAt: String(item.createdAt),
+    ...(item.partial === true ? { partial: true as const } : {}),
+  };
 }
 
 function toSummary(item: Record<string, unknown>): ConversationSummary {

@@ -1,5 +1,5 @@
 /**
- * Key schema of both tables, in one place: the local server creates tables from it and the
+ * Key schema of the tables, in one place: the local server creates tables from it and the
  * CDK stack declares them from it, so local and deployed tables cannot drift apart.
  */
 
@@ -10,11 +10,11 @@ export interface IndexSchema {
   readonly sortKey: string;
 }
 
-/** A table: string `PK`/`SK` keys, a TTL attribute, and its indexes. */
+/** A table: a string partition key, an optional string sort key, a TTL attribute, and its indexes. */
 export interface TableSchema {
-  readonly partitionKey: 'PK';
-  readonly sortKey: 'SK';
-  readonly ttlAttribute: 'expiresAt';
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly ttlAttribute: string;
   readonly indexes: readonly IndexSchema[];
 }
 
@@ -34,5 +34,12 @@ export const SECURITY_SCHEMA = {
   partitionKey: 'PK',
   sortKey: 'SK',
   ttlAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableSchema;
+
+/** Powertools Idempotency records, in the layout its DynamoDB persistence layer expects by default. */
+export const IDEMPOTENCY_SCHEMA = {
+  partitionKey: 'id',
+  ttlAttribute: 'expiration',
   indexes: [],
 } as const satisfies TableSchema;

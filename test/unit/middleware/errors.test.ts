@@ -204,6 +204,9 @@ describe('error mapper middleware', () => {
       complete: async () => {
         throw new Error('401 from https://api.openai.com with key sk-live-hunter2');
       },
+      stream: () => {
+        throw new Error('not streamed here');
+      },
     };
     const fake = fakeRuntime({ model });
 

@@ -1,0 +1,47 @@
+/**
+ * `POST /v1/chat/stream`: one chat turn answered as server-sent events. The whole chain and the
+ * turn's preparation (session claim, user message stored) run before the first byte, so every
+ * failure up to there is a normal JSON error; after `start`, failures are an `error` event.
+ */
+import { Readable } from 'node:stream';
+import { prepareTurn, streamChatTurn, type ChatTurn, type StreamEvent } from '../lib/chat-service.js';
+import { ValidationError } from '../lib/errors.js';
+import { defineHandler } from '../lib/handler.js';
+import { idempotencyKeyOf } from '../lib/idempotency.js';
+import { chatRequestSchema } from '../lib/schemas.js';
+
+async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {
+  // JSON never holds a raw newline, so each event is exactly one `data:` line.
+  for await (const event of events) yield `data: ${JSON.stringify(event)}\n\n`;
+}
+
+export const { handler, build } = defineHandler({
+  auth: 'widget',
+  body: chatRequestSchema,
+  stream: true,
+  run: async ({ body, event, state, runtime }) => {
+    if (idempotencyKeyOf(event) !== undefined) {
+      // A stream cannot be replayed: refuse rather than let a client believe retries are safe.
+      throw new ValidationError('Idempotency-Key is supported on POST /v1/chat only.', [
+        { path: 'headers.Idempotency-Key', message: 'is not supported on this route' },
+      ]);
+    }
+    const turn: ChatTurn = {
+      sessionId: body.sessionId,
+      message: body.message,
+      owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
+      origin: state.corsOrigin,
+      requestId: state.requestId,
+    };
+    const prepared = await prepareTurn(runtime, turn);
+    const reader = new AbortController();
+    const stream = Readable.from(sse(streamChatTurn(runtime, turn, prepared, reader.signal)));
+    // The reader went away (or the stream ended): stop the model call.
+    stream.once('close', () => reader.abort());
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' },
+      body: stream,
+    };
+  },
+});
