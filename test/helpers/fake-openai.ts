@@ -1,0 +1,113 @@
+/**
+ * A fake OpenAI-compatible `/v1/chat/completions` server on loopback. Each test sets how it
+ * answers (JSON, a stream of chunks, an HTTP error, malformed chunks, no answer at all) and reads
+ * back what it received: the Authorization header, the messages, and whether the client hung up.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the fake answers the next requests. */
+export type FakeBehaviour =
+  | { readonly kind: 'answer'; readonly deltas: readonly string[] }
+  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'malformed' }
+  | { readonly kind: 'truncated'; readonly deltas: readonly string[] }
+  /** Sends headers and the first delta, then nothing until the client gives up. */
+  | { readonly kind: 'stall'; readonly first?: string };
+
+/** One request the fake received. */
+export interface ReceivedRequest {
+  readonly authorization: string | undefined;
+  readonly body: {
+    model: string;
+    stream: boolean;
+    messages: Array<{ role: string; content: string }>;
+  };
+  /** Resolves when the client closed the connection before the fake finished answering. */
+  readonly hungUp: Promise<void>;
+}
+
+export interface FakeOpenAi {
+  /** The base URL to configure (`OPENAI_BASE_URL`), ending in `/v1`. */
+  readonly baseUrl: string;
+  readonly requests: ReceivedRequest[];
+  behave(behaviour: FakeBehaviour): void;
+  close(): Promise<void>;
+}
+
+const chunk = (delta: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: delta } }] })}\n\n`;
+
+async function readJson(req: IncomingMessage): Promise<ReceivedRequest['body']> {
+  const parts: Buffer[] = [];
+  for await (const part of req as AsyncIterable<Buffer>) parts.push(part);
+  return JSON.parse(Buffer.concat(parts).toString('utf8')) as ReceivedRequest['body'];
+}
+
+function answer(res: ServerResponse, behaviour: FakeBehaviour, stream: boolean): void {
+  switch (behaviour.kind) {
+    case 'status':
+      res.writeHead(behaviour.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'the prompt was: SECRET-PROMPT-ECHO' } }));
+      return;
+    case 'malformed':
+      res.writeHead(200, { 'Content-Type': stream ? 'text/event-stream' : 'application/json' });
+      res.end(stream ? `${chunk('ok')}data: {not json\n\n` : '{not json');
+      return;
+    case 'stall':
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      if (behaviour.first !== undefined) res.write(chunk(behaviour.first));
+      return;
+    case 'truncated':
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.end(behaviour.deltas.map(chunk).join(''));
+      return;
+    case 'answer':
+      if (!stream) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: 'assistant', content: behaviour.deltas.join('') } }],
+          }),
+        );
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      // A role-only first chunk and a finish chunk without content, as OpenAI sends them.
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' } }] })}\n\n`);
+      for (const delta of behaviour.deltas) res.write(chunk(delta));
+      res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+  }
+}
+
+/** Starts a fake on 127.0.0.1 that answers `Echo`-free deltas until told otherwise. */
+export async function startFakeOpenAi(): Promise<FakeOpenAi> {
+  let behaviour: FakeBehaviour = { kind: 'answer', deltas: ['Hello', ' from', ' the', ' fake'] };
+  const requests: ReceivedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const body = await readJson(req);
+      let finished = false;
+      res.once('finish', () => (finished = true));
+      const hungUp = new Promise<void>((resolve) => res.once('close', () => !finished && resolve()));
+      requests.push({ authorization: req.headers.authorization, body, hungUp });
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404).end();
+        return;
+      }
+      answer(res, behaviour, body.stream);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    behave: (next) => (behaviour = next),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
