@@ -206,4 +206,26 @@ describe('the dynalite fallback engine', () => {
     expect(before.every((event) => event.type === 'admin.access' && event.actor === 'admin')).toBe(true);
     expect(before.map((event) => event.route)).toContain('/v1/admin/conversations/{sessionId}');
   });
+
+  it('It should replay an Idempotency-Key turn and refuse its reuse with another message', async () => {
+    const headers = { 'X-Widget-Api-Key': server.secrets.widgetKey, 'Idempotency-Key': 'dyn-idem-1' };
+    const first = await postJson(`${server.url}/v1/chat`, { sessionId: 'dyn-idem', message: 'once' }, headers);
+    const again = await postJson(`${server.url}/v1/chat`, { sessionId: 'dyn-idem', message: 'once' }, headers);
+    const reused = await postJson(`${server.url}/v1/chat`, { sessionId: 'dyn-idem', message: 'twice' }, headers);
+
+    expect(first.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(errorCode(reused)).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('It should stream a chat turn', async () => {
+    const response = await postJson(
+      `${server.url}/v1/chat/stream`,
+      { sessionId: 'dyn-stream', message: 'streamed' },
+      { 'X-Widget-Api-Key': server.secrets.widgetKey },
+    );
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('"type":"done"');
+  });
 });

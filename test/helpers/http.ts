@@ -87,3 +87,70 @@ export interface List<T> {
 
 /** The `error` object of a response's contract error body. */
 export const errorOf = (res: HttpResponse): ErrorBody['error'] => (res.json as ErrorBody).error;
+
+/** An open server-sent-events response, read event by event. */
+export interface EventStream {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The next `data:` event parsed as JSON, or undefined when the stream has ended. */
+  next(): Promise<Record<string, unknown> | undefined>;
+  /** Every remaining event, until the stream ends. */
+  rest(): Promise<Record<string, unknown>[]>;
+  /** Hangs up, as a reader closing the tab. */
+  close(): void;
+}
+
+/** POSTs a JSON body and resolves as soon as the response headers arrive, without waiting for the body. */
+export function openEventStream(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<EventStream> {
+  return new Promise((resolve, reject) => {
+    const { hostname, port, pathname } = new URL(url);
+    const req = httpRequest(
+      {
+        hostname,
+        port,
+        path: pathname,
+        method: 'POST',
+        agent: false,
+        headers: { 'Content-Type': 'application/json', ...headers },
+      },
+      (res) => {
+        const iterator = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        let pending = '';
+        const queue: string[] = [];
+        const next = async (): Promise<Record<string, unknown> | undefined> => {
+          while (queue.length === 0) {
+            const chunk = await iterator.next();
+            if (chunk.done) {
+              if (pending.trim() !== '') throw new Error(`stream ended inside an event: ${pending}`);
+              return undefined;
+            }
+            pending += chunk.value.toString('utf8');
+            const blocks = pending.split('\n\n');
+            pending = blocks.pop() ?? '';
+            queue.push(...blocks);
+          }
+          const block = queue.shift() as string;
+          if (!block.startsWith('data: ')) throw new Error(`not a data event: ${block}`);
+          return JSON.parse(block.slice('data: '.length)) as Record<string, unknown>;
+        };
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          next,
+          rest: async () => {
+            const out: Record<string, unknown>[] = [];
+            for (let event = await next(); event !== undefined; event = await next()) out.push(event);
+            return out;
+          },
+          close: () => req.destroy(),
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}

@@ -52,7 +52,8 @@ describe('loadConfig', () => {
       maxBodyBytes: 65536,
       conversationTtlDays: 30,
       auditRetentionDays: 90,
-      llm: { provider: 'echo', contextMessages: 20 },
+      idempotencyTable: 'chat-widget-idempotency',
+      llm: { provider: 'echo', contextMessages: 20, timeoutMs: 25000, connectTimeoutMs: 3000 },
       logLevel: 'info',
     });
   });
@@ -111,6 +112,9 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_WINDOW_MS', '999', 'must be a whole number from 1000 to 3600000'],
     ['RATE_LIMIT_MAX_REQUESTS', '0', 'must be a whole number from 1 to 1000000'],
     ['CONTEXT_MESSAGES', '201', 'must be a whole number from 1 to 200'],
+    ['MODEL_TIMEOUT_MS', '999', 'must be a whole number from 1000 to 900000'],
+    ['MODEL_CONNECT_TIMEOUT_MS', '60001', 'must be a whole number from 100 to 60000'],
+    ['IDEMPOTENCY_TABLE', 'no spaces allowed', 'must be a DynamoDB table name'],
     ['APP_ENV', 'prod', 'must be "development" or "production"'],
     ['APP_ENV', 'PRODUCTION', 'must be "development" or "production"'],
     ['LOCAL_DYNAMODB', 'sqlite', 'must be one of auto, java, dynalite, memory'],
@@ -234,6 +238,18 @@ describe('loadConfig', () => {
 
       // Assess
       expect(error.problems).toEqual(['CORS_ORIGIN must list at least one origin when APP_ENV=production']);
+    });
+
+    it('It should refuse a plain-http OpenAI endpoint, which would carry the model key in clear', () => {
+      const error = configErrorOf({
+        ...PRODUCTION,
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: 'http://llm.example.com/v1',
+      });
+      expect(error.problems).toEqual(['OPENAI_BASE_URL must be an https URL when APP_ENV=production']);
+      expect(() =>
+        loadConfig({ ...PRODUCTION, LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'https://llm.example.com/v1' }),
+      ).not.toThrow();
     });
 
     it('It should require widget tokens by default', () => {
