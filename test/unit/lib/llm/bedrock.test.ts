@@ -76,7 +76,9 @@ describe('BedrockModel', () => {
     bedrock.on(ConverseCommand).resolves({ output: { message: { role: 'assistant', content: [{ text: 'hi' }] } } });
     const controller = new AbortController();
     await model.complete({ ...REQUEST, signal: controller.signal });
-    expect(bedrock.commandCalls(ConverseCommand)[0]?.args[1]).toEqual({ abortSignal: controller.signal });
+    // The mock records send()'s options after the command, though its types name the command only.
+    const args = bedrock.commandCalls(ConverseCommand)[0]?.args as unknown[] | undefined;
+    expect(args?.[1]).toEqual({ abortSignal: controller.signal });
   });
 });
 
