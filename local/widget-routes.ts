@@ -65,8 +65,8 @@ export async function widgetRoutes(options: WidgetRoutesOptions): Promise<LocalR
   delete base['Content-Type'];
   let bundle: Promise<string> | undefined;
 
-  const send = (res: ServerResponse, result: APIGatewayProxyResult): true => {
-    writeResult(res, { ...result, headers: { ...base, 'X-Request-Id': randomUUID(), ...result.headers } });
+  const send = async (res: ServerResponse, result: APIGatewayProxyResult): Promise<true> => {
+    await writeResult(res, { ...result, headers: { ...base, 'X-Request-Id': randomUUID(), ...result.headers } });
     return true;
   };
   const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
