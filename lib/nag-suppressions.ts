@@ -2,7 +2,7 @@
  * cdk-nag findings that are accepted, each acknowledged by its exact finding (not a whole rule)
  * and with the reason it is right for this service.
  */
-import { DefaultStackSynthesizer, Stack, Validations } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { CfnTable, ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { WidgetHosting } from './constructs/widget-hosting.js';
@@ -88,6 +88,9 @@ export function acknowledgeWidgetHostingFindings(hosting: WidgetHosting): void {
 
   const bucketId = stack.getLogicalId(hosting.bucket.node.defaultChild as CfnBucket);
   const qualifier = stack.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+  // The assets bucket is named after the environment, literally when the stack has one.
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
   const grant =
     "CDK BucketDeployment's grant: read the bundle from the CDK assets bucket, then sync (write, prune) the widget bucket; no other bucket.";
   const deploymentFunction = [
@@ -98,7 +101,7 @@ export function acknowledgeWidgetHostingFindings(hosting: WidgetHosting): void {
     { id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason: grant },
     { id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/*]`, reason: 'The objects of the stack-owned widget bucket.' },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-${account}-${region}/*]`,
       reason: 'The CDK bootstrap assets bucket, where the bundle is staged for the deployment.',
     },
     {

@@ -118,10 +118,13 @@ describe('ChatWidgetStack with widgetHosting', () => {
     widgetHosting: 'true',
   });
 
-  it('It should pass the AWS Solutions checks and output the script URL', () => {
+  it.each([
+    ['an environment-agnostic stack', undefined],
+    ['a stack with an account and region', { account: '123456789012', region: 'eu-west-1' }],
+  ])('It should pass the AWS Solutions checks for %s and output the script URL', (_kind, env) => {
     const app = new App();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const stack = new ChatWidgetStack(app, 'NagWidget', { settings });
+    const stack = new ChatWidgetStack(app, 'NagWidget', { settings, env });
     expect(() => app.synth()).not.toThrow();
     const outputs = Template.fromStack(stack).findOutputs('WidgetScriptUrl');
     expect(JSON.stringify(outputs)).toMatch(
