@@ -10,7 +10,7 @@ import type { Page, Request, Response } from 'playwright-core';
 import { launchBrowser, type RunningBrowser } from '../helpers/browser.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
-/** Messages one session may send per window: the rate-limit case sends one more. */
+/** Messages one session may send per window (the rate-limit case goes past it; the others send one). */
 const SESSION_LIMIT = 2;
 /** Generous: the machine may be loaded; every wait is on a condition, never a sleep. */
 const WAIT_MS = 60_000;
@@ -113,14 +113,23 @@ describe('chat widget in Chromium', () => {
     'It should explain a 429 with the wait from Retry-After and keep the widget usable',
     async () => {
       const { page } = await openDemo();
-      for (let n = 1; n <= SESSION_LIMIT; n += 1) {
-        await send(page, `message ${n}`);
-        expect(await answer(page, n)).toBe(`Echo: message ${n}`);
+      let answered = 0;
+      let refused: Response | undefined;
+
+      // The limiter weighs the previous fixed window, so a run that straddles a window boundary
+      // may pass more than the limit; within 2 × limit + 1 messages one is always refused.
+      for (let n = 1; n <= 2 * SESSION_LIMIT + 1 && !refused; n += 1) {
+        const response = await send(page, `message ${n}`);
+        if (response.status() === 429) {
+          refused = response;
+        } else {
+          answered += 1;
+          expect(await answer(page, answered)).toBe(`Echo: message ${n}`);
+        }
       }
 
-      const refused = await send(page, 'one too many');
-
-      expect(refused.status()).toBe(429);
+      expect(answered).toBeGreaterThanOrEqual(SESSION_LIMIT);
+      if (!refused) throw new Error('no message was refused');
       const retryAfter = Number(refused.headers()['retry-after']);
       expect(retryAfter).toBeGreaterThanOrEqual(1);
       const notice = page.getByRole('alert');
@@ -128,7 +137,7 @@ describe('chat widget in Chromium', () => {
       expect(await notice.textContent()).toBe(
         `You are sending messages too quickly. Please try again in ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`,
       );
-      expect(await page.locator('.msg.assistant').count()).toBe(SESSION_LIMIT);
+      expect(await page.locator('.msg.assistant').count()).toBe(answered);
       expect(await page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
       await page.close();
     },
