@@ -14,8 +14,9 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Secrets } from './constructs/secrets.js';
 import { Tables } from './constructs/tables.js';
 import { Waf } from './constructs/waf.js';
+import { WidgetHosting } from './constructs/widget-hosting.js';
 import { lambdaEnvironment, type DeploymentContext } from './context.js';
-import { acknowledgeFindings } from './nag-suppressions.js';
+import { acknowledgeFindings, acknowledgeWidgetHostingFindings } from './nag-suppressions.js';
 
 /** Props of `ChatWidgetStack`. */
 export interface ChatWidgetStackProps extends StackProps {
@@ -167,6 +168,14 @@ export class ChatWidgetStack extends Stack {
       value: `https://${this.region}.console.aws.amazon.com/secretsmanager/listsecrets?region=${this.region}&search=${encodeURIComponent(secretsPrefix)}`,
       description: 'Where to read and rotate the secrets',
     });
+    if (settings.widgetHosting) {
+      const hosting = new WidgetHosting(this, 'WidgetHosting', { destroyOnRemoval: settings.dev });
+      new CfnOutput(this, 'WidgetScriptUrl', {
+        value: hosting.scriptUrl,
+        description: "The widget bundle: the embed snippet's src",
+      });
+      acknowledgeWidgetHostingFindings(hosting);
+    }
     acknowledgeFindings(this, [tables.conversations]);
   }
 }

@@ -21,6 +21,11 @@ const list = z
   .default('')
   .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
 
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .default(false)
+  .transform((v) => v === true || v === 'true');
+
 const cidr = z
   .string()
   .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, { error: 'must be IPv4 or IPv6 CIDR blocks' });
@@ -59,10 +64,8 @@ const contextSchema = z
       .default('')
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .pipe(z.array(cidr)),
-    dev: z
-      .union([z.boolean(), z.enum(['true', 'false'])])
-      .default(false)
-      .transform((v) => v === true || v === 'true'),
+    dev: flag,
+    widgetHosting: flag,
   })
   .strict();
 

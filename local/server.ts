@@ -24,6 +24,7 @@ import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.j
 import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-adapter.js';
 import { HANDLERS } from './handlers.js';
 import { FileSecretStore, secretFilePath } from './secret-store.js';
+import { widgetRoutes } from './widget-routes.js';
 
 /** A running local server. */
 export interface LocalServer {
@@ -113,11 +114,13 @@ export async function startLocalServer(
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, defined]) => [name, defined.build(runtime)]),
   );
+  const localRoutes = await widgetRoutes({ config, secrets: runtime.secrets, clock: runtime.clock });
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       // The socket may be gone once the body has been read: take the address first.
       const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
       const target = splitTarget(req.url ?? '/');
+      if (await localRoutes(req, res, target)) return;
       const match = matchRoute(req.method ?? 'GET', target.path);
       const body = await readBody(req);
       const handler = handlers[match.handler];
@@ -146,6 +149,7 @@ export async function startLocalServer(
     `Chat widget API listening on http://${host}:${port}`,
     `  environment: ${config.appEnv}; DynamoDB: ${db ? `${db.engine}${db.persistent ? '' : ' (in memory)'}` : endpoint}`,
     `  secrets: ${resolve(store.path)}${created ? ' (created with fresh random values)' : ''}; show them with: npm run secrets -- show`,
+    ...(config.production ? [] : [`  widget demo: http://${host}:${port}/demo`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 

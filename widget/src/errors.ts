@@ -1,0 +1,46 @@
+/**
+ * What the widget shows when a turn fails: one friendly sentence per error code of the contract,
+ * never the server's own text (and never anything the model produced).
+ */
+
+/** A failed chat turn, with the contract's error code. */
+export class ChatError extends Error {
+  readonly code: string;
+  /** HTTP status; 0 when no response arrived. */
+  readonly status: number;
+  /** Seconds to wait before retrying (429 only). */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: string, status: number, retryAfter?: number) {
+    super(code);
+    this.name = 'ChatError';
+    this.code = code;
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const MESSAGES: Readonly<Record<string, string>> = {
+  TOKEN_EXPIRED: 'Your session has expired. Please sign in again.',
+  UNAUTHORIZED: 'You are not signed in to the chat. Please sign in again.',
+  TOKEN_UNAVAILABLE: 'You are not signed in to the chat. Please sign in again.',
+  FORBIDDEN: 'This chat is not available here.',
+  ORIGIN_NOT_ALLOWED: 'This chat is not available on this site.',
+  VALIDATION_FAILED: 'That message could not be sent. Messages can be up to 4,000 characters.',
+  PAYLOAD_TOO_LARGE: 'That message is too long. Messages can be up to 4,000 characters.',
+  NETWORK_ERROR: 'The chat service cannot be reached. Check your connection and try again.',
+  SERVICE_UNAVAILABLE: 'The chat service is temporarily unavailable. Please try again in a little while.',
+};
+
+const UNAVAILABLE = 'The assistant could not answer just now. Please try again.';
+const UNKNOWN = 'Something went wrong. Please try again.';
+
+/** The sentence to show for `error`. */
+export function friendlyMessage(error: ChatError): string {
+  if (error.code === 'RATE_LIMIT_EXCEEDED' || error.status === 429) {
+    const wait = error.retryAfter;
+    if (wait === undefined) return 'You are sending messages too quickly. Please wait a moment and try again.';
+    return `You are sending messages too quickly. Please try again in ${wait} second${wait === 1 ? '' : 's'}.`;
+  }
+  return MESSAGES[error.code] ?? (error.status >= 500 || error.status === 0 ? UNAVAILABLE : UNKNOWN);
+}
