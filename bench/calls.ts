@@ -24,7 +24,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import jwt from 'jsonwebtoken';
-import { createDocumentClient } from '../lambdas/lib/clients.js';
+import { createDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig } from '../lambdas/lib/config.js';
 import { createLogger } from '../lambdas/lib/logger.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
@@ -141,8 +141,9 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       .rejects(new ResourceNotFoundException({ message: 'no AWSPREVIOUS', $metadata: {} }));
 
     let log: Call[] = [];
-    const documentClient = createDocumentClient({ endpoint, credentials: CREDENTIALS, region: 'us-east-1' });
-    documentClient.middlewareStack.add(
+    const dynamoDbClient = createDynamoDbClient({ endpoint, credentials: CREDENTIALS, region: 'us-east-1' });
+    // The document client the runtime builds shares this client's middleware stack.
+    dynamoDbClient.middlewareStack.add(
       (next, ctx) => async (args) => {
         const call: Call = { command: ctx.commandName ?? '?', start: performance.now(), end: undefined };
         log.push(call);
@@ -158,7 +159,7 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       config,
       logger: createLogger('silent'),
       metrics: false,
-      documentClient,
+      dynamoDbClient,
       secretSource: new SecretsManagerSource({ secretIds: ids, client: new SecretsManagerClient({}) }),
     });
     const handlers = Object.fromEntries(Object.entries(HANDLERS).map(([n, d]) => [n, d.build(runtime)]));
@@ -258,7 +259,7 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
         if (result.status >= 400) throw new Error(`${name} answered ${result.status}: the benchmark needs a success`);
       }
     }
-    documentClient.destroy();
+    dynamoDbClient.destroy();
     return {
       perRequest,
       secretsManagerCold,

@@ -105,6 +105,9 @@ class ControlledModel implements ModelProvider {
     if (this.mode === 'hang') return new Promise<string>(() => undefined);
     return `Answer ${this.asked.length}`;
   }
+  async *stream(request: CompletionRequest): AsyncIterable<string> {
+    yield await this.complete(request);
+  }
 }
 
 /** A Lambda context with a deadline, as Lambda gives (Middy answers before it runs out). */
@@ -174,7 +177,7 @@ describe('with the model down or hung', () => {
 
     // Act
     const started = Date.now();
-    const hung: APIGatewayProxyResult = await chat(event, contextWithDeadline(deadlineMs));
+    const hung = (await chat(event, contextWithDeadline(deadlineMs))) as APIGatewayProxyResult;
     const elapsed = Date.now() - started;
     model.mode = 'ok';
     const recovered = await send('and now?');
