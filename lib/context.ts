@@ -4,7 +4,7 @@
  * then run through the same `loadConfig` the functions use at cold start, so a deployment that
  * would refuse to start (`*` origins in production, a bad value) fails the synth instead.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '../lambdas/lib/config.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 

@@ -44,16 +44,24 @@ export function splitTarget(target: string): { path: string; query: URLSearchPar
   };
 }
 
+/**
+ * Name/value pairs as last-value and multi-value maps. The names are the client's (`__proto__` is
+ * a valid header name and query key), so they are collected in a `Map` and become own properties.
+ */
 function pairs(raw: readonly string[]): { single: Record<string, string>; multi: Record<string, string[]> } {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const multi = new Map<string, string[]>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    single[name] = value;
-    (multi[name] ??= []).push(value);
+    const values = multi.get(name);
+    if (values) values.push(value);
+    else multi.set(name, [value]);
   }
-  return { single, multi };
+  const entries = [...multi];
+  return {
+    single: Object.fromEntries(entries.map(([name, values]) => [name, values.at(-1) as string])),
+    multi: Object.fromEntries(entries),
+  };
 }
 
 /** Builds the proxy event API Gateway would send for this request. */

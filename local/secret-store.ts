@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RotatableStore } from '../lambdas/lib/rotation.js';
 import { generateSecret } from '../lambdas/lib/secret-strength.js';
 import {

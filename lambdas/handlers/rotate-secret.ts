@@ -3,7 +3,7 @@
  * secret immediately" in the console), once per step. Each step is idempotent, so retries and
  * re-runs are safe. A completed rotation is audited as `secret.rotated`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROTATION_STEPS, runRotationStep } from '../lib/rotation.js';
 import { getLambdaRuntime } from '../lib/runtime.js';
 import { SecretsManagerRotationStore } from '../lib/secrets-manager.js';

@@ -3,7 +3,7 @@
  * then frozen. A bad value stops the process with a message naming the variable and what is
  * allowed; secret values are never echoed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
 import { parseOriginList, type OriginRule } from './origins.js';
 

@@ -1,5 +1,5 @@
 /** zod `.strict()` schemas for every request boundary (bodies, query strings, path parameters). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_TYPES } from './stores/audit-store.js';
 
 export const MAX_MESSAGE_CHARS = 4000;

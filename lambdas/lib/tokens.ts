@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, ValidationError, type AppErrorOptions } from './errors.js';
 import { userIdSchema, userMetadataSchema } from './schemas.js';
 

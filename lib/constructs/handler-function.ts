@@ -9,7 +9,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -63,6 +63,25 @@ export interface HandlerFunctionProps {
   readonly destroyLogs?: boolean;
 }
 
+/**
+ * How every function is bundled (`npm run bench` bundles with these same options to report sizes).
+ * Only `@aws-sdk/*` is external: the Node.js 24 runtime ships AWS SDK v3. Nothing else is, on
+ * purpose: `@smithy/*` sits inside the runtime's SDK as a private dependency at whatever version
+ * it pins, so importing it from there would tie this code to a layout AWS does not document, and
+ * Powertools is not in the runtime at all (it is a layer). Size comes from tree-shaking instead
+ * (zod is imported as a namespace for that; see eslint.config.js).
+ */
+export const HANDLER_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  mainFields: ['module', 'main'],
+  // ESM bundles still meet CommonJS dependencies that call require().
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  externalModules: ['@aws-sdk/*'],
+};
+
 const HANDLERS_DIR = fileURLToPath(new URL('../../lambdas/handlers/', import.meta.url));
 
 /** One Lambda function of the service. */
@@ -90,16 +109,7 @@ export class HandlerFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'ChatWidget',
         ...props.environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // ESM bundles still meet CommonJS dependencies that call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-      },
+      bundling: HANDLER_BUNDLING,
     });
     for (const table of props.readWriteTables ?? []) table.grantReadWriteData(this.function);
     for (const secret of props.readSecrets ?? []) secret.grantRead(this.function);

@@ -1,5 +1,5 @@
 /** A raw HTTP client for end-to-end tests: full control over methods, request-targets, headers and bytes. */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 
 export interface HttpResponse {
@@ -18,6 +18,8 @@ export interface HttpRequestOptions {
   readonly localAddress?: string;
   /** Send this request-target as is, instead of the URL's (which a URL object would normalize). */
   readonly target?: string;
+  /** Send over this agent (e.g. a keep-alive one). @default a new connection per request */
+  readonly agent?: Agent;
 }
 
 /** Sends one request and reads the whole response. */
@@ -32,7 +34,7 @@ export function http(url: string, options: HttpRequestOptions = {}): Promise<Htt
         method: options.method ?? 'GET',
         headers: options.headers,
         localAddress: options.localAddress,
-        agent: false,
+        agent: options.agent ?? false,
       },
       (res) => {
         const chunks: Buffer[] = [];

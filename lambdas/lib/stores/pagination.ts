@@ -1,5 +1,5 @@
 /** Where a list left off: the day partition being walked and DynamoDB's last evaluated key. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const pagePositionSchema = z
   .object({
