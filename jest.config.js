@@ -5,6 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  testTimeout: 30000,
+  // Generous: e2e hooks start a server (and a JVM) on a 2-core machine that may be busy; no test asserts a speed.
+  testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -44,6 +44,12 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
   const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
   let answerSeq: number;
   let context: readonly ChatMessage[];
+  /** Gives back reserved slots nothing was stored in, so `messageCount` stays the number stored. */
+  const release = async (count: number) => {
+    await conversations.releaseTurn(turn.sessionId, count).catch((error: unknown) => {
+      logger.error('could not release unused message slots', { requestId: turn.requestId, count, error });
+    });
+  };
   if (retried) {
     // The first attempt stored this message and then failed: answer it, reserve one slot only.
     await conversations.releaseTurn(turn.sessionId, 1);
@@ -51,7 +57,12 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
     context = history;
   } else {
     const userMessage: ChatMessage = { role: 'user', content: turn.message, createdAt: iso(now) };
-    await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
+    try {
+      await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
+    } catch (error) {
+      await release(2);
+      throw error;
+    }
     answerSeq = seq + 1;
     context = [...history, userMessage].slice(-config.llm.contextMessages);
   }
@@ -68,14 +79,15 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
         createdAt: iso(answeredAt),
         ...(partial ? { partial: true as const } : {}),
       };
-      const key = await conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt);
-      return { message, key };
+      try {
+        const key = await conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt);
+        return { message, key };
+      } catch (error) {
+        await release(1);
+        throw error;
+      }
     },
-    abandon: async () => {
-      await conversations.releaseTurn(turn.sessionId, 1).catch((error: unknown) => {
-        logger.error('could not release the unused message slot', { requestId: turn.requestId, error });
-      });
-    },
+    abandon: () => release(1),
   };
 }
 
