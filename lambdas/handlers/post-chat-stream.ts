@@ -4,7 +4,7 @@
  * failure up to there is a normal JSON error; after `start`, failures are an `error` event.
  */
 import { Readable } from 'node:stream';
-import { prepareTurn, streamChatTurn, type ChatTurn, type StreamEvent } from '../lib/chat-service.js';
+import { chatTurnOf, prepareTurn, streamChatTurn, type StreamEvent } from '../lib/chat-service.js';
 import { ValidationError } from '../lib/errors.js';
 import { defineHandler } from '../lib/handler.js';
 import { idempotencyKeyOf } from '../lib/idempotency.js';
@@ -26,13 +26,7 @@ export const { handler, build } = defineHandler({
         { path: 'headers.Idempotency-Key', message: 'is not supported on this route' },
       ]);
     }
-    const turn: ChatTurn = {
-      sessionId: body.sessionId,
-      message: body.message,
-      owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
-      origin: state.corsOrigin,
-      requestId: state.requestId,
-    };
+    const turn = chatTurnOf(body, state);
     const prepared = await prepareTurn(runtime, turn);
     const reader = new AbortController();
     const stream = Readable.from(sse(streamChatTurn(runtime, turn, prepared, reader.signal)));

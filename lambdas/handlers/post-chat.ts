@@ -2,7 +2,7 @@
  * `POST /v1/chat` and `POST /chat`: one chat turn; a session started with a token belongs to that
  * user. With `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
  */
-import { runChatTurn, type ChatTurn } from '../lib/chat-service.js';
+import { chatTurnOf, runChatTurn } from '../lib/chat-service.js';
 import { defineHandler } from '../lib/handler.js';
 import { json } from '../lib/http.js';
 import { idempotencyKeyOf, runIdempotentTurn } from '../lib/idempotency.js';
@@ -13,13 +13,7 @@ export const { handler, build } = defineHandler({
   body: chatRequestSchema,
   run: async ({ body, event, context, state, runtime }) => {
     const key = idempotencyKeyOf(event);
-    const turn: ChatTurn = {
-      sessionId: body.sessionId,
-      message: body.message,
-      owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
-      origin: state.corsOrigin,
-      requestId: state.requestId,
-    };
+    const turn = chatTurnOf(body, state);
     if (key === undefined) {
       const { message } = await runChatTurn(runtime, turn);
       return json(200, { sessionId: body.sessionId, message });

@@ -6,7 +6,9 @@
 import type { AppError } from './errors.js';
 import { ServiceUnavailableError, UpstreamError } from './errors.js';
 import { ModelError, type CompletionRequest } from './llm/index.js';
+import type { RequestState } from './request.js';
 import type { Runtime } from './runtime.js';
+import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './stores/conversation-store.js';
 import { iso } from './time.js';
 
@@ -21,6 +23,17 @@ export interface ChatTurn {
    * message stored by the first attempt instead of storing it twice.
    */
   readonly turnKey?: string;
+}
+
+/** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
+export function chatTurnOf(body: ChatRequest, state: RequestState): ChatTurn {
+  return {
+    sessionId: body.sessionId,
+    message: body.message,
+    owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
+    origin: state.corsOrigin,
+    requestId: state.requestId,
+  };
 }
 
 /** A turn whose user message is stored: what the model is asked, and how its answer is kept. */

@@ -4,22 +4,13 @@
  * exactly the error body of design §3.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { http, postJson, SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 const MAX_BODY_BYTES = 65536;
 const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cache-control': 'no-store',
-};
 
 /** Asserts the development-mode security headers of design §6 on one response. */
 function expectSecurityHeaders(headers: IncomingHttpHeaders): void {

@@ -8,16 +8,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ROUTES } from '../../lambdas/lib/routes.js';
 import { verifyWidgetToken } from '../../lambdas/lib/tokens.js';
 import { DEMO_TOKEN_SECONDS, DEMO_USER_ID } from '../../local/widget-routes.js';
-import { errorOf, http, type HttpResponse } from '../helpers/http.js';
+import { errorOf, http, SECURITY_HEADERS as API_SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-  'cache-control': 'no-store',
-};
+// Every API security header but the CSP, which these routes set per response (the demo's nonce).
+const SECURITY_HEADERS = Object.fromEntries(
+  Object.entries(API_SECURITY_HEADERS).filter(([name]) => name !== 'content-security-policy'),
+);
 
 function expectSecurityHeaders(headers: IncomingHttpHeaders): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {

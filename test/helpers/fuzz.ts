@@ -5,6 +5,7 @@
  * HTTP fuzz suites.
  */
 import fc from 'fast-check';
+import { SECURITY_HEADERS } from './http.js';
 
 /** Default runs for `npm test`; `npm run fuzz` sets FUZZ_RUNS=10000. */
 const DEFAULT_RUNS = 1000;
@@ -226,16 +227,6 @@ export function requestArb(credentials: FuzzCredentials, wire: Wire): fc.Arbitra
     body: bodyArb,
   });
 }
-
-/** The security headers every response carries (development mode), lower-cased. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cache-control': 'no-store',
-};
 
 /** What only a stack trace, a source path or an internal name would put in a body. */
 const LEAKS = [

@@ -156,3 +156,13 @@ export function openEventStream(
     req.end(JSON.stringify(body));
   });
 }
+
+/** The security headers every API response carries in development mode (design §6), lower-cased. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
