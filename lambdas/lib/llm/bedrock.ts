@@ -1,13 +1,11 @@
 /**
  * Amazon Bedrock through the Converse API (`Converse`, and `ConverseStream` when streaming).
  * The function's IAM policy allows only `BEDROCK_MODEL_ID`; the client is injectable for tests.
+ * The SDK client is imported on the first call: every API function bundles this module, and only
+ * the chat functions of a Bedrock deployment should pay for loading it at cold start.
  */
-import {
-  BedrockRuntimeClient,
-  ConverseCommand,
-  ConverseStreamCommand,
-  type Message,
-} from '@aws-sdk/client-bedrock-runtime';
+import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, Message } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ModelError, type CompletionRequest, type ModelMessage, type ModelProvider } from './model-provider.js';
 
@@ -45,17 +43,27 @@ export function toConverseMessages(messages: readonly ModelMessage[]): Message[]
 
 /** A `ModelProvider` over Bedrock's Converse API. */
 export class BedrockModel implements ModelProvider {
-  readonly #client: BedrockRuntimeClient;
+  readonly #options: BedrockModelOptions;
   readonly #modelId: string;
+  #sdk: Promise<{ client: BedrockRuntimeClient; sdk: typeof BedrockSdk }> | undefined;
 
   constructor(options: BedrockModelOptions) {
+    this.#options = options;
     this.#modelId = options.modelId;
-    this.#client =
-      options.client ??
-      new BedrockRuntimeClient({
-        maxAttempts: 2,
-        requestHandler: new NodeHttpHandler({ connectionTimeout: options.connectTimeoutMs }),
-      });
+  }
+
+  /** The SDK module and the client, loaded once on first use. */
+  #load() {
+    this.#sdk ??= import('@aws-sdk/client-bedrock-runtime').then((sdk) => ({
+      sdk,
+      client:
+        this.#options.client ??
+        new sdk.BedrockRuntimeClient({
+          maxAttempts: 2,
+          requestHandler: new NodeHttpHandler({ connectionTimeout: this.#options.connectTimeoutMs }),
+        }),
+    }));
+    return this.#sdk;
   }
 
   #input(request: CompletionRequest) {
@@ -67,7 +75,8 @@ export class BedrockModel implements ModelProvider {
   }
 
   async complete(request: CompletionRequest): Promise<string> {
-    const output = await this.#client.send(new ConverseCommand(this.#input(request)), {
+    const { sdk, client } = await this.#load();
+    const output = await client.send(new sdk.ConverseCommand(this.#input(request)), {
       abortSignal: request.signal,
     });
     const blocks = output.output?.message?.content ?? [];
@@ -77,7 +86,8 @@ export class BedrockModel implements ModelProvider {
   }
 
   async *stream(request: CompletionRequest): AsyncGenerator<string> {
-    const output = await this.#client.send(new ConverseStreamCommand(this.#input(request)), {
+    const { sdk, client } = await this.#load();
+    const output = await client.send(new sdk.ConverseStreamCommand(this.#input(request)), {
       abortSignal: request.signal,
     });
     if (!output.stream) throw new ModelError('malformed', 'The model answer has no stream.');
