@@ -380,9 +380,10 @@ describe('secret rotation on a running server', () => {
       // Assess
       const withinGrace = results.filter((r) => r.end < rotation.graceEndsAt);
       expect(withinGrace.filter((r) => r.status !== 200)).toEqual([]);
-      // The overlap was exercised: many old-key requests after the server switched to the new key,
-      // and for at least two seconds after the rotation finished.
-      expect(withinGrace.filter((r) => r.start > switchedAt).length).toBeGreaterThanOrEqual(20);
+      // The overlap was exercised: old-key requests after the server switched to the new key (at
+      // least one per worker: how many more depends on how busy the machine is), and for at least
+      // two seconds after the rotation finished.
+      expect(withinGrace.filter((r) => r.start > switchedAt).length).toBeGreaterThanOrEqual(4);
       expect(Math.max(...withinGrace.map((r) => r.end))).toBeGreaterThanOrEqual(rotatedAt + 2_000);
       expect(switchedAt).toBeLessThan(rotation.graceEndsAt);
     },
