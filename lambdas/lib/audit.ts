@@ -14,6 +14,8 @@ const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
   'token.invalid',
   'origin.rejected',
   'rate_limit.exceeded',
+  // Whoever holds a revoked or expired key can replay it at will.
+  'key.rejected',
 ]);
 
 export interface AuditLogOptions {

@@ -7,6 +7,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ApiKeyVerifier } from './api-keys.js';
 import { AuditLog } from './audit.js';
 import { createDynamoDbClient, documentClientFor } from './clients.js';
 import { loadConfig, type Config } from './config.js';
@@ -17,6 +18,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
+import { DynamoApiKeyStore, type ApiKeyStore } from './stores/api-key-store.js';
 import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
 import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
@@ -30,6 +32,9 @@ export interface Runtime {
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
   readonly revocations: RevocationStore;
+  /** Managed API keys: the store, and the verifier (with its cache) that authentication uses. */
+  readonly apiKeyStore: ApiKeyStore;
+  readonly apiKeys: ApiKeyVerifier;
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
@@ -92,6 +97,11 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       systemEvent('secret.weak', { problems: problems.length });
     },
   });
+  const apiKeyStore = new DynamoApiKeyStore({
+    client,
+    tableName: config.securityTable,
+    retentionDays: config.auditRetentionDays,
+  });
   return {
     config,
     logger,
@@ -103,6 +113,8 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     }),
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
+    apiKeyStore,
+    apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock }),
     rateLimiter: new RateLimiter({
       store: new DynamoRateLimitStore({ client, tableName: config.securityTable }),
       windowMs: config.rateLimit.windowMs,

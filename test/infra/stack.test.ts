@@ -30,7 +30,7 @@ describe('ChatWidgetStack', () => {
 
   it('It should build every function on Node.js 24, arm64, with X-Ray tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
-    expect(Object.keys(functions)).toHaveLength(13);
+    expect(Object.keys(functions)).toHaveLength(16);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -123,6 +123,9 @@ describe('ChatWidgetStack', () => {
       'revoke-token',
       'admin-revoke-token',
       'admin-list-audit',
+      'admin-create-key',
+      'admin-list-keys',
+      'admin-revoke-key',
       'health',
       'route-fallback',
       'rotate-secret',
