@@ -23,6 +23,14 @@ import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
 import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import {
+  NOT_FORWARDED,
+  createWebhookPublisher,
+  securityEvent,
+  withConversationEvents,
+  type OnDropped,
+  type WebhookPublisher,
+} from './webhooks/index.js';
 
 /** What every handler receives. */
 export interface Runtime {
@@ -40,6 +48,8 @@ export interface Runtime {
   readonly model: ModelProvider;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
+  /** The webhook feed, when `WEBHOOK_URL` is set; `onDropped` records `webhook.dropped`. */
+  readonly webhooks?: { readonly publisher: WebhookPublisher; readonly onDropped: OnDropped };
   readonly clock: () => number;
 }
 
@@ -78,6 +88,10 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       parts.metrics === false
         ? undefined
         : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' })),
+    // `publisher` is made below, from the secrets; no event is recorded before this function returns.
+    forward: async (event) => {
+      if (publisher && !NOT_FORWARDED.has(event.type)) await publisher.publish(securityEvent(event));
+    },
     clock,
   });
   const systemEvent = (type: 'secret.refresh_failed' | 'secret.weak', detail: Record<string, string | number>) =>
@@ -97,6 +111,23 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       systemEvent('secret.weak', { problems: problems.length });
     },
   });
+  const onDropped: OnDropped = (event, reason, attempts) =>
+    void audit.record({
+      type: 'webhook.dropped',
+      actor: 'system',
+      ip: '-',
+      method: '-',
+      route: '-',
+      requestId: '-',
+      at: clock(),
+      detail: { eventId: event.id, eventType: event.type, reason, attempts },
+    });
+  const publisher = createWebhookPublisher(config, { secrets, clock, onDropped });
+  const conversations = new DynamoConversationStore({
+    client,
+    tableName: config.conversationsTable,
+    ttlDays: config.conversationTtlDays,
+  });
   const apiKeyStore = new DynamoApiKeyStore({
     client,
     tableName: config.securityTable,
@@ -106,11 +137,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     config,
     logger,
     secrets,
-    conversations: new DynamoConversationStore({
-      client,
-      tableName: config.conversationsTable,
-      ttlDays: config.conversationTtlDays,
-    }),
+    conversations: publisher ? withConversationEvents(conversations, publisher) : conversations,
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
     apiKeyStore,
@@ -125,6 +152,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
     idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
+    ...(publisher ? { webhooks: { publisher, onDropped } } : {}),
     clock,
   };
 }

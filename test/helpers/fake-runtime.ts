@@ -67,11 +67,18 @@ export interface TestKeys {
   readonly admin: string;
   readonly server: string;
   readonly signing: string;
+  readonly webhook: string;
 }
 
 /** Fresh random keys that pass every strength rule. */
 export function makeKeys(): TestKeys {
-  return { widget: generateSecret(), admin: generateSecret(), server: generateSecret(), signing: generateSecret() };
+  return {
+    widget: generateSecret(),
+    admin: generateSecret(),
+    server: generateSecret(),
+    signing: generateSecret(),
+    webhook: generateSecret(),
+  };
 }
 
 /** A snapshot holding `keys` as the current versions, all created at `createdAt`. */
@@ -84,6 +91,7 @@ export function snapshotOf(keys: TestKeys, createdAt: number = T0): Record<Secre
     'admin-api-key': entry('admin', keys.admin),
     'server-api-key': entry('server', keys.server),
     'widget-signing-secret': entry('signing', keys.signing),
+    'webhook-signing-secret': entry('webhook', keys.webhook),
   };
 }
 

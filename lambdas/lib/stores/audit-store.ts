@@ -24,6 +24,7 @@ export const AUDIT_TYPES = [
   'key.created',
   'key.revoked',
   'key.rejected',
+  'webhook.dropped',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

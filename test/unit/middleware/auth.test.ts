@@ -184,6 +184,7 @@ describe('auth middleware', () => {
                       'admin-api-key': 'admin',
                       'server-api-key': 'server',
                       'widget-signing-secret': 'signing',
+                      'webhook-signing-secret': 'webhook',
                     } as const
                   )[name as keyof SecretSnapshot]
                 ],
