@@ -4,7 +4,7 @@
  * something happened in a session, not what was said.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuditEvent, AuditType } from '../stores/audit-store.js';
 
 /** Security events that are not sent (they are about the webhook itself). */
