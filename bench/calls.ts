@@ -126,13 +126,19 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
     tableClient.destroy();
 
     const keys = makeKeys();
-    const values = { 'widget-api-key': keys.widget, 'admin-api-key': keys.admin, 'server-api-key': keys.server };
+    const values = {
+      'widget-api-key': keys.widget,
+      'admin-api-key': keys.admin,
+      'server-api-key': keys.server,
+      'widget-signing-secret': keys.signing,
+      'webhook-signing-secret': keys.webhook,
+    };
     const ids = secretIdsFor(PREFIX);
     secretsManager.on(BatchGetSecretValueCommand).resolves({
       SecretValues: SECRET_NAMES.map((name) => ({
         Name: ids[name],
         VersionId: `${name}-v1`,
-        SecretString: name === 'widget-signing-secret' ? keys.signing : values[name],
+        SecretString: values[name],
         CreatedDate: new Date(),
       })),
     });

@@ -14,6 +14,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Secrets } from './constructs/secrets.js';
 import { Tables } from './constructs/tables.js';
 import { Waf } from './constructs/waf.js';
+import { Webhooks } from './constructs/webhooks.js';
 import { WidgetHosting } from './constructs/widget-hosting.js';
 import { lambdaEnvironment, type DeploymentContext } from './context.js';
 import { acknowledgeFindings, acknowledgeWidgetHostingFindings } from './nag-suppressions.js';
@@ -43,6 +44,9 @@ const GRANTS: Readonly<Record<HandlerName, Grant>> = {
   'admin-delete-conversation': { conversations: true },
   'admin-list-audit': { conversations: false },
   'admin-revoke-token': { conversations: false },
+  'admin-create-key': { conversations: false },
+  'admin-list-keys': { conversations: false },
+  'admin-revoke-key': { conversations: false },
   'mint-token': { conversations: false },
   'revoke-token': { conversations: false },
   health: { conversations: false },
@@ -82,7 +86,7 @@ export class ChatWidgetStack extends Stack {
     const tables = new Tables(this, 'Tables', { retainData: retain });
     const secretsPrefix = `${this.stackName}/`;
     const secrets = new Secrets(this, 'Secrets', { prefix: secretsPrefix, retain });
-    const environment = lambdaEnvironment(
+    const baseEnvironment = lambdaEnvironment(
       settings,
       {
         conversations: tables.conversations.tableName,
@@ -91,6 +95,18 @@ export class ChatWidgetStack extends Stack {
       },
       secretsPrefix,
     );
+    const webhooks =
+      settings.webhookUrl === undefined
+        ? undefined
+        : new Webhooks(this, 'Webhooks', {
+            environment: baseEnvironment,
+            secrets: secrets.all,
+            securityTable: tables.security,
+            logRetention: settings.dev ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
+            destroy: settings.dev,
+          });
+    // Every function that records security events or stores messages queues webhook events.
+    const environment = webhooks ? { ...baseEnvironment, WEBHOOK_QUEUE_URL: webhooks.queue.queueUrl } : baseEnvironment;
     const modelKey = settings.llmProvider === 'openai' ? secrets.addModelKey(secretsPrefix, retain) : undefined;
     const modelArns =
       settings.llmProvider === 'bedrock'
@@ -101,6 +117,7 @@ export class ChatWidgetStack extends Stack {
       readSecrets: secrets.all,
       logRetention: settings.dev ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
       destroyLogs: settings.dev,
+      sendToQueues: webhooks ? [webhooks.queue] : [],
     };
 
     const functions = {} as Record<HandlerName, IFunction>;
@@ -146,17 +163,18 @@ export class ChatWidgetStack extends Stack {
       adminCidrs: settings.adminCidrs,
       destroyLogs: settings.dev,
     });
-    new Monitoring(this, 'Monitoring', {
+    const monitoring = new Monitoring(this, 'Monitoring', {
       api: api.api,
       webAclMetricName: 'ChatWidgetWebAcl',
       rotationFunction: rotation,
       alarmEmail: settings.alarmEmail,
     });
+    webhooks?.alarmTo(monitoring.topic);
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.url, description: 'The widget endpoint (append v1/chat, …)' });
     new CfnOutput(this, 'SecretNames', {
       value: secrets.all.map((s) => s.secretName).join(','),
-      description: 'Secrets Manager names of the widget, admin and server keys and the signing secret',
+      description: 'Secrets Manager names of the widget, admin and server keys and the signing secrets',
     });
     if (modelKey) {
       new CfnOutput(this, 'ModelKeySecret', {

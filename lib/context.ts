@@ -58,6 +58,9 @@ const contextSchema = z
     auditRetentionDays: int(90, 1, 3650),
     rotationDays: int(30, 1, 365),
     secretGraceSeconds: int(86400, 0, 2592000),
+    webhookUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL (https when appEnv is production)' })
+      .optional(),
     alarmEmail: z.email({ error: 'must be an e-mail address' }).optional(),
     adminCidrs: z
       .union([z.string(), z.array(z.string())])
@@ -99,6 +102,7 @@ export function lambdaEnvironment(
     ...(context.bedrockModelId === undefined ? {} : { BEDROCK_MODEL_ID: context.bedrockModelId }),
     ...(context.openAiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: context.openAiBaseUrl }),
     ...(context.openAiModel === undefined ? {} : { OPENAI_MODEL: context.openAiModel }),
+    ...(context.webhookUrl === undefined ? {} : { WEBHOOK_URL: context.webhookUrl }),
   };
 }
 

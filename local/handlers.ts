@@ -1,8 +1,11 @@
 /** Every Lambda entry, by the name the route table uses; a missing one fails the type check. */
+import * as adminCreateKey from '../lambdas/handlers/admin-create-key.js';
 import * as adminDeleteConversation from '../lambdas/handlers/admin-delete-conversation.js';
 import * as adminGetConversation from '../lambdas/handlers/admin-get-conversation.js';
 import * as adminListAudit from '../lambdas/handlers/admin-list-audit.js';
 import * as adminListConversations from '../lambdas/handlers/admin-list-conversations.js';
+import * as adminListKeys from '../lambdas/handlers/admin-list-keys.js';
+import * as adminRevokeKey from '../lambdas/handlers/admin-revoke-key.js';
 import * as adminRevokeToken from '../lambdas/handlers/admin-revoke-token.js';
 import * as getSessionMessages from '../lambdas/handlers/get-session-messages.js';
 import * as health from '../lambdas/handlers/health.js';
@@ -26,5 +29,8 @@ export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'revoke-token': revokeToken,
   'get-session-messages': getSessionMessages,
   'admin-revoke-token': adminRevokeToken,
+  'admin-create-key': adminCreateKey,
+  'admin-list-keys': adminListKeys,
+  'admin-revoke-key': adminRevokeKey,
   'route-fallback': routeFallback,
 };

@@ -31,7 +31,8 @@ const versionSchema = z
 const fileSchema = z
   .object({
     version: z.literal(1),
-    secrets: z.record(z.enum(SECRET_NAMES), z.object({ versions: z.array(versionSchema) }).strict()),
+    // Partial: a store written before a secret was added gets it on the next `ensure()`.
+    secrets: z.partialRecord(z.enum(SECRET_NAMES), z.object({ versions: z.array(versionSchema) }).strict()),
   })
   .strict();
 
@@ -55,18 +56,19 @@ export class FileSecretStore implements SecretSource, RotatableStore {
     this.#clock = clock;
   }
 
-  /** Creates the file with fresh random values when it does not exist; tightens its mode when it does. Returns true when created. */
+  /**
+   * Creates the file with fresh random values when it does not exist; when it does, tightens its
+   * mode and adds any secret it lacks (one added by a later version). Returns true when created.
+   */
   async ensure(): Promise<boolean> {
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
     const createdAt = new Date(this.#clock()).toISOString();
+    const fresh = () => ({
+      versions: [{ versionId: randomUUID(), value: generateSecret(), createdAt, stages: ['AWSCURRENT' as const] }],
+    });
     const initial: SecretFile = {
       version: 1,
-      secrets: Object.fromEntries(
-        SECRET_NAMES.map((name) => [
-          name,
-          { versions: [{ versionId: randomUUID(), value: generateSecret(), createdAt, stages: ['AWSCURRENT'] }] },
-        ]),
-      ) as SecretFile['secrets'],
+      secrets: Object.fromEntries(SECRET_NAMES.map((name) => [name, fresh()])),
     };
     try {
       await writeFile(this.path, `${JSON.stringify(initial, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
@@ -75,6 +77,13 @@ export class FileSecretStore implements SecretSource, RotatableStore {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (((await stat(this.path)).mode & 0o077) !== 0) await chmod(this.path, 0o600);
+    // A corrupt file is left exactly as it is: `load` reports it, naming the file.
+    const file = await this.#read().catch(() => undefined);
+    const missing = SECRET_NAMES.filter((name) => file !== undefined && file.secrets[name] === undefined);
+    if (file !== undefined && missing.length > 0) {
+      for (const name of missing) file.secrets[name] = fresh();
+      await this.#write(file);
+    }
     return false;
   }
 

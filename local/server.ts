@@ -158,6 +158,7 @@ export async function startLocalServer(
     config,
     close: async () => {
       stopTables();
+      runtime.webhooks?.publisher.close();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();

@@ -14,6 +14,8 @@ const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
   'token.invalid',
   'origin.rejected',
   'rate_limit.exceeded',
+  // Whoever holds a revoked or expired key can replay it at will.
+  'key.rejected',
 ]);
 
 export interface AuditLogOptions {
@@ -26,6 +28,12 @@ export interface AuditLogOptions {
    * @default 20
    */
   readonly writesPerSecond?: number;
+  /**
+   * Receives every event that is stored (so not the unauthenticated ones over the budget): the
+   * webhook feed. Awaited, and it must not throw.
+   * @default none
+   */
+  readonly forward?: (event: AuditEvent) => Promise<void>;
   readonly clock?: () => number;
 }
 
@@ -43,20 +51,23 @@ export class AuditLog {
     this.#budget = options.writesPerSecond ?? 20;
   }
 
-  /** Logs, counts and stores `event`; resolves once stored (or once storing has failed). */
+  /** Logs, counts, stores and forwards `event`; resolves once stored (or once storing has failed). */
   async record(event: AuditEvent): Promise<void> {
-    const { logger, metrics, store } = this.#options;
+    const { logger, metrics, store, forward } = this.#options;
     logger.warn(`audit ${event.type}`, { audit: { ...event, at: new Date(event.at).toISOString() } });
     metrics?.singleMetric().addMetric(event.type, MetricUnit.Count, 1);
+    const unauthenticated = UNAUTHENTICATED.has(event.type);
+    const kept = !unauthenticated || this.#takeBudget();
     try {
-      if (!UNAUTHENTICATED.has(event.type)) {
+      if (!unauthenticated) {
         await store.put(event);
-      } else if (this.#takeBudget()) {
+      } else if (kept) {
         await store.aggregate(event);
       }
     } catch (error) {
       logger.error('audit store write failed', { auditType: event.type, requestId: event.requestId, error });
     }
+    if (kept) await forward?.(event);
   }
 
   #takeBudget(): boolean {

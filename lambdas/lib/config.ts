@@ -51,6 +51,7 @@ const SECRET_VARIABLES = [
   'ADMIN_API_KEY',
   'SERVER_API_KEY',
   'WIDGET_SIGNING_SECRET',
+  'WEBHOOK_SIGNING_SECRET',
   'OPENAI_API_KEY',
 ] as const;
 
@@ -116,6 +117,11 @@ const envSchema = z.object({
   CONTEXT_MESSAGES: int(20, 1, 200),
   MODEL_TIMEOUT_MS: int(25000, 1000, 900000),
   MODEL_CONNECT_TIMEOUT_MS: int(3000, 100, 60000),
+  WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  WEBHOOK_QUEUE_URL: z.url({ protocol: /^https$/, error: 'must be an https SQS queue URL' }).optional(),
+  WEBHOOK_MAX_ATTEMPTS: int(8, 1, 20),
+  WEBHOOK_RETRY_BASE_MS: int(5000, 10, 600000),
+  WEBHOOK_TIMEOUT_MS: int(5000, 100, 30000),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be one of debug, info, warn, error, silent' })
     .default('info'),
@@ -178,6 +184,16 @@ export interface Config {
     readonly timeoutMs: number;
     readonly connectTimeoutMs: number;
   };
+  /** Signed event delivery (unset `url`: no webhooks). */
+  readonly webhook: {
+    readonly url: string | undefined;
+    /** Deployed: the SQS queue events go through; unset: an in-process queue. */
+    readonly queueUrl: string | undefined;
+    readonly maxAttempts: number;
+    /** The first retry waits this long; each further one twice as long. */
+    readonly retryBaseMs: number;
+    readonly timeoutMs: number;
+  };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -204,6 +220,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // The model key travels to this URL: in production only over TLS.
   if (production && env.LLM_PROVIDER === 'openai' && env.OPENAI_BASE_URL?.startsWith('http:')) {
     problems.push('OPENAI_BASE_URL must be an https URL when APP_ENV=production');
+  }
+  // Events travel to this URL signed but in the clear otherwise: in production only over TLS.
+  if (production && env.WEBHOOK_URL?.startsWith('http:')) {
+    problems.push('WEBHOOK_URL must be an https URL when APP_ENV=production');
   }
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const e = parsed.data;
@@ -257,6 +277,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       contextMessages: e.CONTEXT_MESSAGES,
       timeoutMs: e.MODEL_TIMEOUT_MS,
       connectTimeoutMs: e.MODEL_CONNECT_TIMEOUT_MS,
+    },
+    webhook: {
+      url: e.WEBHOOK_URL,
+      queueUrl: e.WEBHOOK_QUEUE_URL,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -111,6 +111,18 @@ export class IdempotencyKeyReusedError extends AppError {
   }
 }
 
+/** 409: creating one more managed API key would pass the limit of active keys. */
+export class KeyLimitError extends AppError {
+  constructor(limit: number, options?: AppErrorOptions) {
+    super(
+      'KEY_LIMIT_REACHED',
+      409,
+      `At most ${limit} API keys may be active; revoke unused or expired keys first.`,
+      options,
+    );
+  }
+}
+
 /** 413: the body is larger than `MAX_BODY_BYTES`. */
 export class PayloadTooLargeError extends AppError {
   constructor(limit: number, options?: AppErrorOptions) {

@@ -18,7 +18,7 @@ import { revocation } from '../middleware/revocation.js';
 import { securityHeaders } from '../middleware/security-headers.js';
 import { validate } from '../middleware/validate.js';
 import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
-import { isAdminPath } from './routes.js';
+import { isAdminPath, requiredRole } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from './runtime.js';
 import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
@@ -103,6 +103,8 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           kind: spec.auth,
           secrets: runtime.secrets,
           graceSeconds: config.secretGraceSeconds,
+          keys: runtime.apiKeys,
+          role: (request) => requiredRole(request.event.httpMethod, request.event.resource),
           requireToken: spec.token === 'required' || config.requireWidgetToken,
           tokenPolicy: {
             maxTtlSeconds: config.widgetTokenMaxTtlSeconds,

@@ -1,7 +1,7 @@
 /**
  * Which rate-limit tiers apply to which credential (design §7), in one place:
  * widget routes per client address, per session and per verified user; `POST /v1/tokens` per
- * server key; admin routes per client address; and, for every authenticated route, the
+ * key (the root server key, or each managed key on its own); admin routes per client address; and, for every authenticated route, the
  * failed-authentication lockout per client address. IPv6 clients are grouped by /64.
  */
 import type { AuthKind } from '../middleware/auth.js';
@@ -28,7 +28,7 @@ export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) 
     case 'admin':
       return (request) => [{ tier: 'admin-ip', key: clientKey(request.context.app.ip), limit: limits.adminMax }];
     case 'server':
-      return () => [{ tier: 'server-key', key: 'server', limit: limits.tokenMax }];
+      return (request) => [{ tier: 'server-key', key: request.context.app.actor ?? 'server', limit: limits.tokenMax }];
     case 'widget':
       return (request) => {
         const state = request.context.app;

@@ -1,8 +1,10 @@
 /**
  * The route table: the one list of HTTP routes, used by the local server to dispatch and by the
  * CDK stack to build API Gateway resources, so the two cannot drift. Anything that matches no
- * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`).
+ * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`). Every route taken with a
+ * bearer key names here the role it requires, so the role of a route is declared in one place.
  */
+import type { Role } from './roles.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -19,6 +21,9 @@ export type HandlerName =
   | 'revoke-token'
   | 'get-session-messages'
   | 'admin-revoke-token'
+  | 'admin-create-key'
+  | 'admin-list-keys'
+  | 'admin-revoke-key'
   | 'route-fallback';
 
 /** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
@@ -28,20 +33,35 @@ export interface Route {
   readonly handler: Exclude<HandlerName, 'route-fallback'>;
   /** The answer is streamed (API Gateway `STREAM` transfer mode, a response-streaming Lambda). */
   readonly stream?: boolean;
+  /** The role a bearer key needs here (admin routes and `POST /v1/tokens`); absent on widget and open routes. */
+  readonly role?: Role;
 }
 
 export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat', handler: 'post-chat' },
   { method: 'POST', path: '/chat', handler: 'post-chat' },
   { method: 'POST', path: '/v1/chat/stream', handler: 'post-chat-stream', stream: true },
-  { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations' },
-  { method: 'GET', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-get-conversation' },
-  { method: 'DELETE', path: '/v1/admin/conversations/{sessionId}', handler: 'admin-delete-conversation' },
+  { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations', role: 'admin:read' },
+  {
+    method: 'GET',
+    path: '/v1/admin/conversations/{sessionId}',
+    handler: 'admin-get-conversation',
+    role: 'admin:read',
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/admin/conversations/{sessionId}',
+    handler: 'admin-delete-conversation',
+    role: 'admin',
+  },
   { method: 'GET', path: '/v1/sessions/{sessionId}/messages', handler: 'get-session-messages' },
-  { method: 'POST', path: '/v1/tokens', handler: 'mint-token' },
+  { method: 'POST', path: '/v1/tokens', handler: 'mint-token', role: 'tokens:mint' },
   { method: 'POST', path: '/v1/tokens/revoke', handler: 'revoke-token' },
-  { method: 'POST', path: '/v1/admin/tokens/revoke', handler: 'admin-revoke-token' },
-  { method: 'GET', path: '/v1/admin/audit', handler: 'admin-list-audit' },
+  { method: 'POST', path: '/v1/admin/tokens/revoke', handler: 'admin-revoke-token', role: 'admin' },
+  { method: 'GET', path: '/v1/admin/audit', handler: 'admin-list-audit', role: 'admin:read' },
+  { method: 'POST', path: '/v1/admin/keys', handler: 'admin-create-key', role: 'admin' },
+  { method: 'GET', path: '/v1/admin/keys', handler: 'admin-list-keys', role: 'admin:read' },
+  { method: 'DELETE', path: '/v1/admin/keys/{keyId}', handler: 'admin-revoke-key', role: 'admin' },
   { method: 'GET', path: '/health', handler: 'health' },
 ];
 
@@ -97,6 +117,14 @@ export function matchRoute(method: string, path: string): RouteMatch {
   const route = ROUTES.find((r) => r.path === found.resource && r.method === method);
   const pathParameters = Object.keys(found.pathParameters).length > 0 ? found.pathParameters : null;
   return { handler: route ? route.handler : 'route-fallback', resource: found.resource, pathParameters };
+}
+
+/**
+ * The role a bearer key needs for `method` on the API Gateway `resource`; `admin` (the most
+ * privileged) when the route names none, so a route that forgot its role is closed, not open.
+ */
+export function requiredRole(method: string, resource: string): Role {
+  return ROUTES.find((r) => r.method === method && r.path === resource)?.role ?? 'admin';
 }
 
 /** Admin routes take their CORS allow-list from `ADMIN_CORS_ORIGIN`. */

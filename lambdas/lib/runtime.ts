@@ -7,6 +7,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ApiKeyVerifier } from './api-keys.js';
 import { AuditLog } from './audit.js';
 import { createDynamoDbClient, documentClientFor } from './clients.js';
 import { loadConfig, type Config } from './config.js';
@@ -17,10 +18,19 @@ import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
+import { DynamoApiKeyStore, type ApiKeyStore } from './stores/api-key-store.js';
 import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
 import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import {
+  NOT_FORWARDED,
+  createWebhookPublisher,
+  securityEvent,
+  withConversationEvents,
+  type OnDropped,
+  type WebhookPublisher,
+} from './webhooks/index.js';
 
 /** What every handler receives. */
 export interface Runtime {
@@ -30,11 +40,16 @@ export interface Runtime {
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
   readonly revocations: RevocationStore;
+  /** Managed API keys: the store, and the verifier (with its cache) that authentication uses. */
+  readonly apiKeyStore: ApiKeyStore;
+  readonly apiKeys: ApiKeyVerifier;
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
+  /** The webhook feed, when `WEBHOOK_URL` is set; `onDropped` records `webhook.dropped`. */
+  readonly webhooks?: { readonly publisher: WebhookPublisher; readonly onDropped: OnDropped };
   readonly clock: () => number;
 }
 
@@ -73,6 +88,10 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       parts.metrics === false
         ? undefined
         : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' })),
+    // `publisher` is made below, from the secrets; no event is recorded before this function returns.
+    forward: async (event) => {
+      if (publisher && !NOT_FORWARDED.has(event.type)) await publisher.publish(securityEvent(event));
+    },
     clock,
   });
   const systemEvent = (type: 'secret.refresh_failed' | 'secret.weak', detail: Record<string, string | number>) =>
@@ -92,17 +111,37 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       systemEvent('secret.weak', { problems: problems.length });
     },
   });
+  const onDropped: OnDropped = (event, reason, attempts) =>
+    void audit.record({
+      type: 'webhook.dropped',
+      actor: 'system',
+      ip: '-',
+      method: '-',
+      route: '-',
+      requestId: '-',
+      at: clock(),
+      detail: { eventId: event.id, eventType: event.type, reason, attempts },
+    });
+  const publisher = createWebhookPublisher(config, { secrets, clock, onDropped });
+  const conversations = new DynamoConversationStore({
+    client,
+    tableName: config.conversationsTable,
+    ttlDays: config.conversationTtlDays,
+  });
+  const apiKeyStore = new DynamoApiKeyStore({
+    client,
+    tableName: config.securityTable,
+    retentionDays: config.auditRetentionDays,
+  });
   return {
     config,
     logger,
     secrets,
-    conversations: new DynamoConversationStore({
-      client,
-      tableName: config.conversationsTable,
-      ttlDays: config.conversationTtlDays,
-    }),
+    conversations: publisher ? withConversationEvents(conversations, publisher) : conversations,
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
+    apiKeyStore,
+    apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock }),
     rateLimiter: new RateLimiter({
       store: new DynamoRateLimitStore({ client, tableName: config.securityTable }),
       windowMs: config.rateLimit.windowMs,
@@ -113,6 +152,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
     idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
+    ...(publisher ? { webhooks: { publisher, onDropped } } : {}),
     clock,
   };
 }

@@ -1,5 +1,6 @@
 /** zod `.strict()` schemas for every request boundary (bodies, query strings, path parameters). */
 import * as z from 'zod';
+import { ROLES } from './roles.js';
 import { AUDIT_TYPES } from './stores/audit-store.js';
 
 export const MAX_MESSAGE_CHARS = 4000;
@@ -94,3 +95,27 @@ export const adminRevokeRequestSchema = z.union(
 
 /** `GET /v1/sessions/{sessionId}/messages` query. */
 export const sessionMessagesQuerySchema = z.object({ limit: limit(50), cursor }).strict();
+
+/** `POST /v1/admin/keys` body; that `expiresAt` lies ahead is checked by the handler. */
+export const createKeyRequestSchema = z
+  .object({
+    name: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .max(64, { error: 'must be at most 64 characters' })
+      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' }),
+    role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+    expiresAt: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z' })
+      .optional(),
+  })
+  .strict();
+
+/** `GET /v1/admin/keys` query. */
+export const listKeysQuerySchema = z.object({ limit: limit(50), cursor }).strict();
+
+/** Path parameters of `/v1/admin/keys/{keyId}`. */
+export const keyParamsSchema = z
+  .object({ keyId: z.string().regex(/^k[0-9a-z]{25}$/, { error: 'must be a key id' }) })
+  .strict();

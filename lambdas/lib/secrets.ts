@@ -8,18 +8,23 @@ import { ConfigurationError, ServiceUnavailableError } from './errors.js';
 import { checkSecrets } from './secret-strength.js';
 
 /** The credentials this service holds, by their Secrets Manager names. */
-export const SECRET_NAMES = ['widget-api-key', 'admin-api-key', 'server-api-key', 'widget-signing-secret'] as const;
+export const SECRET_NAMES = [
+  'widget-api-key',
+  'admin-api-key',
+  'server-api-key',
+  'widget-signing-secret',
+  'webhook-signing-secret',
+] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** The environment variable that overrides each secret locally (with an optional `_PREVIOUS`). */
-export const SECRET_ENV: Readonly<
-  Record<SecretName, 'WIDGET_API_KEY' | 'ADMIN_API_KEY' | 'SERVER_API_KEY' | 'WIDGET_SIGNING_SECRET'>
-> = {
+export const SECRET_ENV = {
   'widget-api-key': 'WIDGET_API_KEY',
   'admin-api-key': 'ADMIN_API_KEY',
   'server-api-key': 'SERVER_API_KEY',
   'widget-signing-secret': 'WIDGET_SIGNING_SECRET',
-};
+  'webhook-signing-secret': 'WEBHOOK_SIGNING_SECRET',
+} as const satisfies Readonly<Record<SecretName, string>>;
 
 /** One version of a secret. `createdAt` is epoch milliseconds. */
 export interface SecretVersion {

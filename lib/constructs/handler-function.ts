@@ -12,13 +12,14 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { HandlerName } from '../../lambdas/lib/routes.js';
 
 /** Props of `HandlerFunction`. */
 export interface HandlerFunctionProps {
   /** The entry file under `lambdas/handlers/` (without `.ts`). */
-  readonly handler: HandlerName | 'rotate-secret';
+  readonly handler: HandlerName | 'rotate-secret' | 'deliver-webhook';
   /** Environment variables (validated by the caller). */
   readonly environment: Readonly<Record<string, string>>;
   /**
@@ -36,6 +37,11 @@ export interface HandlerFunctionProps {
    * @default none
    */
   readonly rotateSecrets?: readonly ISecret[];
+  /**
+   * Queues the function sends messages to (the webhook queue).
+   * @default none
+   */
+  readonly sendToQueues?: readonly IQueue[];
   /**
    * Bedrock model (or inference profile) ARNs the function may invoke, streamed or not.
    * @default none
@@ -113,6 +119,7 @@ export class HandlerFunction extends Construct {
     });
     for (const table of props.readWriteTables ?? []) table.grantReadWriteData(this.function);
     for (const secret of props.readSecrets ?? []) secret.grantRead(this.function);
+    for (const queue of props.sendToQueues ?? []) queue.grantSendMessages(this.function);
     if ((props.readSecrets ?? []).length > 0) {
       // BatchGetSecretValue has no resource-level permissions; each secret is still checked
       // against the GetSecretValue grants above.

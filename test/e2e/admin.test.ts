@@ -375,7 +375,6 @@ describe('admin API over HTTP', () => {
     it.each<[string, () => Record<string, string>]>([
       ['no Authorization header', () => ({})],
       ['the widget key as a bearer', () => ({ Authorization: `Bearer ${server.secrets.widgetKey}` })],
-      ['the server key as a bearer', () => ({ Authorization: `Bearer ${server.secrets.serverKey}` })],
       ['the admin key in the widget header', () => ({ 'X-Widget-Api-Key': server.secrets.adminKey })],
       ['the admin key with Basic', () => ({ Authorization: `Basic ${server.secrets.adminKey}` })],
       ['a wrong key', () => ({ Authorization: `Bearer ${randomBytes(36).toString('base64url')}` })],
@@ -386,6 +385,16 @@ describe('admin API over HTTP', () => {
       // Assess
       expectError(res, 401, 'UNAUTHORIZED');
       expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+    });
+
+    it('It should refuse the server key (role tokens:mint) with 403 FORBIDDEN', async () => {
+      // Act
+      const res = await http(`${server.url}/v1/admin/conversations`, {
+        headers: { Authorization: `Bearer ${server.secrets.serverKey}` },
+      });
+
+      // Assess
+      expectError(res, 403, 'FORBIDDEN');
     });
   });
 
@@ -462,7 +471,9 @@ describe('admin API over HTTP', () => {
       const res = await admin('/v1/admin/audit?type=admin.access&limit=100');
       expect(res.status).toBe(200);
       const items = (res.json as List<AuditItem>).items;
-      expect(items.every((event) => event.type === 'admin.access' && event.actor === 'admin')).toBe(true);
+      expect(items.every((event) => event.type === 'admin.access')).toBe(true);
+      // The root server key reached one admin route above and was refused (403), under its own name.
+      expect(new Set(items.map((event) => event.actor))).toEqual(new Set(['admin', 'server']));
       const byRequest = new Map(items.map((event) => [event.requestId, event]));
       expect(byRequest.get(`${requestId}-list`)).toMatchObject({
         method: 'GET',

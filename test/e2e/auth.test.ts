@@ -1,6 +1,6 @@
 /**
  * Authentication over HTTP (design §4): each route takes exactly one credential in exactly one
- * place, near misses are refused, a key never opens another key's routes, a present-but-bad
+ * place, near misses are refused, a key never opens routes beyond its role, a present-but-bad
  * `Authorization` never falls back to anonymous, and failures land in the audit trail.
  */
 import { randomUUID } from 'node:crypto';
@@ -200,7 +200,6 @@ describe('authentication', () => {
       { kind: 'an empty Authorization header', headers: () => ({ Authorization: '' }) },
       { kind: 'a wrong key', headers: () => ({ Authorization: `Bearer ${randomUUID()}${randomUUID()}` }) },
       { kind: 'the widget key as Bearer', headers: () => ({ Authorization: `Bearer ${secrets.widgetKey}` }) },
-      { kind: 'the server key as Bearer', headers: () => ({ Authorization: `Bearer ${secrets.serverKey}` }) },
       { kind: 'the signing secret as Bearer', headers: () => ({ Authorization: `Bearer ${secrets.signingSecret}` }) },
       {
         kind: 'the admin key as Basic credentials',
@@ -268,17 +267,20 @@ describe('authentication', () => {
       },
     );
 
-    it.each(adminRoutes)('It should not open $method $path with the server key as Bearer', async ({ method, path }) => {
-      // Act
-      const response = await http(`${server.url}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${secrets.serverKey}` },
-      });
+    it.each(adminRoutes)(
+      'It should answer 403 FORBIDDEN to the server key (role tokens:mint) on $method $path',
+      async ({ method, path }) => {
+        // Act
+        const response = await http(`${server.url}${path}`, {
+          method,
+          headers: { Authorization: `Bearer ${secrets.serverKey}` },
+        });
 
-      // Assess
-      expect(response.status).toBe(401);
-      expect(response.headers['www-authenticate']).toBe(BEARER_CHALLENGE);
-    });
+        // Assess
+        expect(response.status).toBe(403);
+        expect(errorCode(response)).toBe('FORBIDDEN');
+      },
+    );
 
     it('It should refuse a wrong admin key before looking at the path parameters', async () => {
       // Act: an invalid session id must not turn a 401 into a 400 that reveals the route's validation.

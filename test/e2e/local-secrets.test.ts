@@ -11,8 +11,14 @@ import { join } from 'node:path';
 import { postJson } from '../helpers/http.js';
 import { checkSecrets } from '../../lambdas/lib/secret-strength.js';
 
-const VARIABLES = ['WIDGET_API_KEY', 'ADMIN_API_KEY', 'SERVER_API_KEY', 'WIDGET_SIGNING_SECRET'];
-const NAMES = ['widget-api-key', 'admin-api-key', 'server-api-key', 'widget-signing-secret'];
+const VARIABLES = [
+  'WIDGET_API_KEY',
+  'ADMIN_API_KEY',
+  'SERVER_API_KEY',
+  'WIDGET_SIGNING_SECRET',
+  'WEBHOOK_SIGNING_SECRET',
+];
+const NAMES = ['widget-api-key', 'admin-api-key', 'server-api-key', 'widget-signing-secret', 'webhook-signing-secret'];
 const START_TIMEOUT_MS = 60_000;
 
 interface StoredFile {
@@ -78,7 +84,7 @@ describe('the local secret store', () => {
       dataDir = join(root, 'cli', '.local');
     });
 
-    it('It should create secrets.json (0600, in a 0700 directory) with four distinct strong secrets', async () => {
+    it('It should create secrets.json (0600, in a 0700 directory) with one distinct strong value per secret', async () => {
       // Act
       const run = await secretsCli(['show'], baseEnv(dataDir));
 

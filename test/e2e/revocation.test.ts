@@ -314,13 +314,23 @@ describe('token revocation over HTTP', () => {
       expect(errorOf(res).code).toBe('VALIDATION_FAILED');
     });
 
-    it.each<[string, () => Record<string, string>]>([
-      ['no credential', () => ({})],
-      ['the widget key', () => widget()],
-      ['the widget key as a Bearer', () => ({ Authorization: `Bearer ${server.secrets.widgetKey}` })],
-      ['the server key', () => ({ Authorization: `Bearer ${server.secrets.serverKey}` })],
-      ['the signing secret', () => ({ Authorization: `Bearer ${server.secrets.signingSecret}` })],
-    ])('It should answer 401 to %s, and revoke nothing', async (_label, headers) => {
+    it.each<[string, () => Record<string, string>, number, string]>([
+      ['no credential', () => ({}), 401, 'UNAUTHORIZED'],
+      ['the widget key', () => widget(), 401, 'UNAUTHORIZED'],
+      [
+        'the widget key as a Bearer',
+        () => ({ Authorization: `Bearer ${server.secrets.widgetKey}` }),
+        401,
+        'UNAUTHORIZED',
+      ],
+      [
+        'the server key (role tokens:mint)',
+        () => ({ Authorization: `Bearer ${server.secrets.serverKey}` }),
+        403,
+        'FORBIDDEN',
+      ],
+      ['the signing secret', () => ({ Authorization: `Bearer ${server.secrets.signingSecret}` }), 401, 'UNAUTHORIZED'],
+    ])('It should answer %s with %i %s, and revoke nothing', async (_label, headers, status, code) => {
       // Prepare
       const target = await mint('denied-user');
 
@@ -328,8 +338,8 @@ describe('token revocation over HTTP', () => {
       const res = await adminRevoke({ userId: 'denied-user' }, headers());
 
       // Assess
-      expect(res.status).toBe(401);
-      expect(errorOf(res).code).toBe('UNAUTHORIZED');
+      expect(res.status).toBe(status);
+      expect(errorOf(res).code).toBe(code);
       expect((await chat('denied-session', target.token)).status).toBe(200);
     });
 

@@ -159,7 +159,6 @@ describe('widget tokens over HTTP', () => {
       ['no credential', () => ({})],
       ['the widget key', () => ({ 'X-Widget-Api-Key': server.secrets.widgetKey })],
       ['the widget key as a Bearer', () => ({ Authorization: `Bearer ${server.secrets.widgetKey}` })],
-      ['the admin key', () => ({ Authorization: `Bearer ${server.secrets.adminKey}` })],
       ['the signing secret', () => ({ Authorization: `Bearer ${server.secrets.signingSecret}` })],
       ['the server key in the widget key header', () => ({ 'X-Widget-Api-Key': server.secrets.serverKey })],
       [

@@ -7,6 +7,7 @@ import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError } from 
 import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ApiKeyVerifier } from '../../lambdas/lib/api-keys.js';
 import { AuditLog } from '../../lambdas/lib/audit.js';
 import { loadConfig } from '../../lambdas/lib/config.js';
 import type { LambdaHandler } from '../../lambdas/lib/handler.js';
@@ -31,7 +32,8 @@ import type {
   Owner,
   StoredMessage,
 } from '../../lambdas/lib/stores/conversation-store.js';
-import { NotFoundError } from '../../lambdas/lib/errors.js';
+import { KeyLimitError, NotFoundError } from '../../lambdas/lib/errors.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../../lambdas/lib/stores/api-key-store.js';
 import type { Page, PagePosition } from '../../lambdas/lib/stores/pagination.js';
 import type { RevocationStore } from '../../lambdas/lib/stores/revocation-store.js';
 import type { CounterRef, RateLimitStore } from '../../lambdas/lib/stores/rate-limit-store.js';
@@ -65,11 +67,18 @@ export interface TestKeys {
   readonly admin: string;
   readonly server: string;
   readonly signing: string;
+  readonly webhook: string;
 }
 
 /** Fresh random keys that pass every strength rule. */
 export function makeKeys(): TestKeys {
-  return { widget: generateSecret(), admin: generateSecret(), server: generateSecret(), signing: generateSecret() };
+  return {
+    widget: generateSecret(),
+    admin: generateSecret(),
+    server: generateSecret(),
+    signing: generateSecret(),
+    webhook: generateSecret(),
+  };
 }
 
 /** A snapshot holding `keys` as the current versions, all created at `createdAt`. */
@@ -82,6 +91,7 @@ export function snapshotOf(keys: TestKeys, createdAt: number = T0): Record<Secre
     'admin-api-key': entry('admin', keys.admin),
     'server-api-key': entry('server', keys.server),
     'widget-signing-secret': entry('signing', keys.signing),
+    'webhook-signing-secret': entry('webhook', keys.webhook),
   };
 }
 
@@ -166,6 +176,41 @@ export class InMemoryRevocationStore implements RevocationStore {
     if (tokenExpiry !== undefined && tokenExpiry > now) return true;
     const user = this.users.get(token.userId);
     return user !== undefined && user.expiresAt > now && (token.iat ?? 0) <= user.revokedBefore;
+  }
+}
+
+/** An `ApiKeyStore` in memory with the same limit rule (revoked keys free their slot); counts lookups. */
+export class InMemoryApiKeyStore implements ApiKeyStore {
+  readonly records = new Map<string, ApiKeyRecord>();
+  lookups = 0;
+  failure: Error | undefined;
+  async create(record: ApiKeyRecord, maxActive: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    const active = [...this.records.values()].filter((r) => r.revokedAt === undefined).length;
+    if (active >= maxActive) throw new KeyLimitError(maxActive);
+    this.records.set(record.id, record);
+  }
+  async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    this.lookups += 1;
+    if (this.failure) throw this.failure;
+    return [...this.records.values()].find((r) => r.hash === hash);
+  }
+  async list(input: { limit: number; from?: PagePosition }): Promise<Page<ApiKeyRecord> | undefined> {
+    if (this.failure) throw this.failure;
+    const all = [...this.records.values()].sort((a, b) => b.id.localeCompare(a.id));
+    const start = input.from?.key === undefined ? 0 : Number(input.from.key.index);
+    const items = all.slice(start, start + input.limit);
+    const next = start + input.limit;
+    return next < all.length ? { items, next: { key: { index: next } } } : { items };
+  }
+  async revoke(id: string, now: number): Promise<{ record: ApiKeyRecord; changed: boolean } | undefined> {
+    if (this.failure) throw this.failure;
+    const record = this.records.get(id);
+    if (!record) return undefined;
+    if (record.revokedAt !== undefined) return { record, changed: false };
+    const revoked = { ...record, revokedAt: now };
+    this.records.set(id, revoked);
+    return { record: revoked, changed: true };
   }
 }
 
@@ -336,6 +381,7 @@ export interface FakeRuntime {
   readonly auditStore: InMemoryAuditStore;
   readonly conversations: InMemoryConversationStore;
   readonly revocations: InMemoryRevocationStore;
+  readonly apiKeyStore: InMemoryApiKeyStore;
   readonly rateLimits: InMemoryRateLimitStore;
   readonly idempotency: InMemoryIdempotencyStore;
   readonly logger: Logger;
@@ -362,6 +408,7 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
   const auditStore = new InMemoryAuditStore();
   const conversations = new InMemoryConversationStore();
   const revocations = new InMemoryRevocationStore();
+  const apiKeyStore = new InMemoryApiKeyStore();
   const rateLimits = new InMemoryRateLimitStore();
   const idempotency = new InMemoryIdempotencyStore();
   const runtime: Runtime = {
@@ -377,13 +424,27 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     conversations,
     auditStore,
     revocations,
+    apiKeyStore,
+    apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock: clock.now }),
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
     model: options.model ?? new EchoModel(),
     idempotency,
     clock: clock.now,
   };
-  return { runtime, clock, keys, source, auditStore, conversations, revocations, rateLimits, idempotency, logger };
+  return {
+    runtime,
+    clock,
+    keys,
+    source,
+    auditStore,
+    conversations,
+    revocations,
+    apiKeyStore,
+    rateLimits,
+    idempotency,
+    logger,
+  };
 }
 
 /** One request as a test describes it. */

@@ -30,7 +30,7 @@ describe('ChatWidgetStack', () => {
 
   it('It should build every function on Node.js 24, arm64, with X-Ray tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
-    expect(Object.keys(functions)).toHaveLength(13);
+    expect(Object.keys(functions)).toHaveLength(16);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -123,6 +123,9 @@ describe('ChatWidgetStack', () => {
       'revoke-token',
       'admin-revoke-token',
       'admin-list-audit',
+      'admin-create-key',
+      'admin-list-keys',
+      'admin-revoke-key',
       'health',
       'route-fallback',
       'rotate-secret',
@@ -143,12 +146,12 @@ describe('ChatWidgetStack', () => {
 
   it('It should grant no model access with the echo model', () => {
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('bedrock:');
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 5);
   });
 
-  it('It should rotate all four secrets with the rotation function', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
+  it('It should rotate all five secrets (the webhook signing secret too) with the rotation function', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 5);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 5);
     template.allResourcesProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: `rate(${settings.rotationDays} days)` },
     });
@@ -206,8 +209,8 @@ describe('model providers', () => {
         settings: parseContext({ ...settings, llmProvider: 'openai', openAiBaseUrl: 'https://llm.example.com/v1' }),
       }),
     );
-    template.resourceCountIs('AWS::SecretsManager::Secret', 5);
-    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 4);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 6);
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 5);
     const secret = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) =>
       id.includes('openaiapikey'),
     )!;
@@ -225,16 +228,19 @@ describe('model providers', () => {
 
 describe('cdk-nag', () => {
   it.each([
-    ['echo', undefined],
-    ['openai', undefined],
-    ['bedrock', 'anthropic.claude-3-haiku-20240307-v1:0'],
-    ['bedrock', 'eu.anthropic.claude-3-haiku-20240307-v1:0'],
+    ['echo', undefined, undefined],
+    ['openai', undefined, undefined],
+    ['bedrock', 'anthropic.claude-3-haiku-20240307-v1:0', undefined],
+    ['bedrock', 'eu.anthropic.claude-3-haiku-20240307-v1:0', undefined],
+    ['echo', undefined, 'https://hooks.example.com/in'],
   ])(
-    'It should pass the AWS Solutions checks with only reasoned acknowledgements (%s model %s)',
-    (llmProvider, bedrockModelId) => {
-      const app = llmProvider === 'echo' ? new App() : unbundledApp();
+    'It should pass the AWS Solutions checks with only reasoned acknowledgements (%s model %s, webhooks %s)',
+    (llmProvider, bedrockModelId, webhookUrl) => {
+      const app = llmProvider === 'echo' && webhookUrl === undefined ? new App() : unbundledApp();
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-      new ChatWidgetStack(app, 'Nag', { settings: parseContext({ ...settings, llmProvider, bedrockModelId }) });
+      new ChatWidgetStack(app, 'Nag', {
+        settings: parseContext({ ...settings, llmProvider, bedrockModelId, webhookUrl }),
+      });
       expect(() => app.synth()).not.toThrow();
     },
   );
@@ -254,6 +260,8 @@ describe('context', () => {
     [{ allowedOrigins: 'https://a.example.com', wafEvaluationWindowSeconds: 42 }, 'wafEvaluationWindowSeconds'],
     [{ allowedOrigins: 'https://a.example.com', adminCidrs: 'not-a-cidr' }, 'adminCidrs'],
     [{ allowedOrigins: 'https://a.example.com', alarmEmail: 'nobody' }, 'alarmEmail'],
+    [{ allowedOrigins: 'https://a.example.com', webhookUrl: 'http://hooks.example.com/in' }, 'WEBHOOK_URL'],
+    [{ allowedOrigins: 'https://a.example.com', webhookUrl: 'ftp://hooks.example.com/in' }, 'webhookUrl'],
   ])('It should refuse %j naming %s', (raw, name) => {
     expect(() => parseContext(raw)).toThrow(name);
   });

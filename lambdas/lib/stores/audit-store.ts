@@ -1,7 +1,7 @@
 /**
  * Audit events in the security table (design §8, §9): `PK=AUDIT#<day>`, `SK=<ts>#<id>`, with a
  * TTL of `AUDIT_RETENTION_DAYS`. Events triggered by unauthenticated traffic are aggregated
- * per type, client and minute into one item with a `count`, so a flood adds at most one item per
+ * per type, client, route (and managed key, for `key.rejected`) and minute into one item with a `count`, so a flood adds at most one item per
  * minute per source instead of one per request.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -21,13 +21,17 @@ export const AUDIT_TYPES = [
   'secret.refresh_failed',
   'admin.access',
   'conversation.deleted',
+  'key.created',
+  'key.revoked',
+  'key.rejected',
+  'webhook.dropped',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
 /** One security event. Never holds secrets, tokens or message text. */
 export interface AuditEvent {
   readonly type: AuditType;
-  /** Who: `admin`, `user:<id>`, `anonymous`, or `system`. */
+  /** Who: `admin`, `server`, `key:<managed key id>`, `user:<id>`, `anonymous`, or `system`. */
   readonly actor: string;
   readonly ip: string;
   readonly method: string;
@@ -119,7 +123,12 @@ export class DynamoAuditStore implements AuditStore {
 
   async aggregate(event: AuditEvent): Promise<void> {
     const minute = Math.floor(event.at / MINUTE_MS) * MINUTE_MS;
-    const id = createHash('sha256').update(`${event.type}\n${event.ip}\n${event.route}`).digest('hex').slice(0, 32);
+    // A rejected managed key is its own aggregate, so the trail tells which keys are being replayed.
+    const keyId = event.detail?.keyId ?? '';
+    const id = createHash('sha256')
+      .update(`${event.type}\n${event.ip}\n${event.route}\n${keyId}`)
+      .digest('hex')
+      .slice(0, 32);
     const { detail, ...common } = this.#common(event);
     const names: Record<string, string> = { '#count': 'count', '#detail': 'detail' };
     const values: Record<string, unknown> = {

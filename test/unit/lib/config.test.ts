@@ -252,6 +252,18 @@ describe('loadConfig', () => {
       ).not.toThrow();
     });
 
+    it.each([
+      ['a plain-http URL', 'http://hooks.example.com/in', ['WEBHOOK_URL must be an https URL when APP_ENV=production']],
+      ['an https URL', 'https://hooks.example.com/in', []],
+    ])('It should judge a WEBHOOK_URL that is %s', (_label, url, problems) => {
+      // Act
+      const attempt = () => loadConfig({ ...PRODUCTION, WEBHOOK_URL: url });
+
+      // Assess
+      if (problems.length > 0) expect(configErrorOf({ ...PRODUCTION, WEBHOOK_URL: url }).problems).toEqual(problems);
+      else expect(attempt().webhook.url).toBe(url);
+    });
+
     it('It should require widget tokens by default', () => {
       // Act
       const config = loadConfig(PRODUCTION);
@@ -322,5 +334,37 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.corsOrigins[0])).toBe(true);
     expect(config.port).toBe(3000);
     expect(config.corsOrigins).toHaveLength(1);
+  });
+});
+
+describe('webhook configuration', () => {
+  it('It should send no webhooks by default, and retry 8 times from 5 s when it does', () => {
+    // Act
+    const config = loadConfig({});
+
+    // Assess
+    expect(config.webhook).toEqual({
+      url: undefined,
+      queueUrl: undefined,
+      maxAttempts: 8,
+      retryBaseMs: 5000,
+      timeoutMs: 5000,
+    });
+  });
+
+  it.each([
+    ['WEBHOOK_URL', 'ftp://hooks.example.com'],
+    ['WEBHOOK_URL', 'not a url'],
+    ['WEBHOOK_QUEUE_URL', 'http://sqs.example.com/q'],
+    ['WEBHOOK_MAX_ATTEMPTS', '0'],
+    ['WEBHOOK_MAX_ATTEMPTS', '21'],
+    ['WEBHOOK_RETRY_BASE_MS', '5'],
+    ['WEBHOOK_TIMEOUT_MS', '60000'],
+  ])('It should refuse %s=%s, naming the variable', (name, value) => {
+    // Act
+    const error = configErrorOf({ [name]: value });
+
+    // Assess
+    expect(error.problems).toEqual([expect.stringMatching(new RegExp(`^${name} `))]);
   });
 });

@@ -31,6 +31,9 @@ describe('matchRoute', () => {
     ['POST', '/v1/tokens', 'mint-token', '/v1/tokens', null],
     ['POST', '/v1/tokens/revoke', 'revoke-token', '/v1/tokens/revoke', null],
     ['POST', '/v1/admin/tokens/revoke', 'admin-revoke-token', '/v1/admin/tokens/revoke', null],
+    ['POST', '/v1/admin/keys', 'admin-create-key', '/v1/admin/keys', null],
+    ['GET', '/v1/admin/keys', 'admin-list-keys', '/v1/admin/keys', null],
+    ['DELETE', '/v1/admin/keys/k1', 'admin-revoke-key', '/v1/admin/keys/{keyId}', { keyId: 'k1' }],
   ])('It should route %s %s to %s', (method, path, handler, resource, pathParameters) => {
     // Act
     const match = matchRoute(method, path);

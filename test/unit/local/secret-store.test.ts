@@ -58,7 +58,7 @@ async function setup() {
 }
 
 describe('FileSecretStore.ensure', () => {
-  it('It should create secrets.json with mode 0600 (in a 0700 directory) holding four distinct strong values', async () => {
+  it('It should create secrets.json with mode 0600 (in a 0700 directory) holding one distinct strong value per secret', async () => {
     // Prepare
     const { store, path } = await setup();
 
@@ -85,7 +85,30 @@ describe('FileSecretStore.ensure', () => {
       values[name] = versions[0]!.value!;
     }
     expect(checkSecrets(values)).toEqual([]);
-    expect(new Set(Object.values(values)).size).toBe(4);
+    expect(new Set(Object.values(values)).size).toBe(SECRET_NAMES.length);
+  });
+
+  it('It should add a secret the store lacks (one added by a later version), keeping every other value', async () => {
+    // Prepare: a store written before webhook-signing-secret existed.
+    const { store, path } = await setup();
+    await store.ensure();
+    const before = await readStore(path);
+    delete before.secrets['webhook-signing-secret'];
+    await writeFile(path, JSON.stringify(before));
+
+    // Act
+    const created = await store.ensure();
+    const after = await readStore(path);
+
+    // Assess
+    expect(created).toBe(false);
+    for (const name of SECRET_NAMES.filter((n) => n !== 'webhook-signing-secret')) {
+      expect(after.secrets[name]).toEqual(before.secrets[name]);
+    }
+    expect(versionsOf(after, 'webhook-signing-secret')).toEqual([
+      expect.objectContaining({ stages: ['AWSCURRENT'], value: expect.any(String) as unknown }),
+    ]);
+    await expect(store.load()).resolves.toHaveProperty('webhook-signing-secret.current.value');
   });
 
   it('It should create different values for different stores', async () => {

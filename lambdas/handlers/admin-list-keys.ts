@@ -1,0 +1,22 @@
+/** `GET /v1/admin/keys` (role `admin:read`): managed keys newest first, without keys or digests. */
+import { viewOf } from '../lib/api-keys.js';
+import { defineHandler } from '../lib/handler.js';
+import { json } from '../lib/http.js';
+import { listBody, readCursor } from '../lib/paging.js';
+import { listKeysQuerySchema } from '../lib/schemas.js';
+
+const SCOPE = 'keys';
+
+export const { handler, build } = defineHandler({
+  auth: 'admin',
+  query: listKeysQuerySchema,
+  run: async ({ query, runtime }) => {
+    const from = await readCursor(runtime, SCOPE, query.cursor);
+    const page = await runtime.apiKeyStore.list({ limit: query.limit, from });
+    const now = runtime.clock();
+    return json(
+      200,
+      await listBody(runtime, SCOPE, page && { ...page, items: page.items.map((record) => viewOf(record, now)) }),
+    );
+  },
+});

@@ -1,0 +1,24 @@
+/**
+ * `DELETE /v1/admin/keys/{keyId}` (role `admin`): revokes a managed key. It is refused at once by
+ * this process and within `KEY_CACHE_SECONDS` by every other. Revoking twice is a no-op (204).
+ */
+import { requestEvent } from '../lib/audit.js';
+import { NotFoundError } from '../lib/errors.js';
+import { defineHandler } from '../lib/handler.js';
+import { empty } from '../lib/http.js';
+import { keyParamsSchema } from '../lib/schemas.js';
+
+export const { handler, build } = defineHandler({
+  auth: 'admin',
+  params: keyParamsSchema,
+  run: async ({ params, state, runtime }) => {
+    const result = await runtime.apiKeys.revoke(params.keyId);
+    if (!result) throw new NotFoundError('No such key.');
+    if (result.changed) {
+      await runtime.audit.record(
+        requestEvent(state, 'key.revoked', runtime.clock(), { keyId: result.record.id, role: result.record.role }),
+      );
+    }
+    return empty(204);
+  },
+});

@@ -1,0 +1,33 @@
+/**
+ * Emits `conversation.created` and `message.created` from the conversation store, so the chat
+ * code stays unaware of webhooks. A session's message 1 (sequence numbers start at 1) is written exactly once (a conditional
+ * put), which makes it the moment the conversation was created.
+ */
+import type { ConversationStore } from '../stores/conversation-store.js';
+import { conversationCreated, messageCreated } from './events.js';
+import type { WebhookPublisher } from './publisher.js';
+
+/** The sequence number of a session's first message. */
+const FIRST_SEQUENCE = 1;
+
+/** `store`, publishing an event for every message stored. */
+export function withConversationEvents(store: ConversationStore, publisher: WebhookPublisher): ConversationStore {
+  return {
+    beginTurn: (input) => store.beginTurn(input),
+    appendMessage: async (sessionId, seq, message, now, turnKey) => {
+      const key = await store.appendMessage(sessionId, seq, message, now, turnKey);
+      await Promise.all([
+        seq === FIRST_SEQUENCE ? publisher.publish(conversationCreated(sessionId, now)) : undefined,
+        publisher.publish(messageCreated(sessionId, message.role, seq, now)),
+      ]);
+      return key;
+    },
+    getMessage: (sessionId, key, now) => store.getMessage(sessionId, key, now),
+    releaseTurn: (sessionId, count) => store.releaseTurn(sessionId, count),
+    recentMessages: (sessionId, limit, now) => store.recentMessages(sessionId, limit, now),
+    get: (sessionId, now) => store.get(sessionId, now),
+    messages: (sessionId, limit, from, now) => store.messages(sessionId, limit, from, now),
+    list: (input, now) => store.list(input, now),
+    delete: (sessionId) => store.delete(sessionId),
+  };
+}

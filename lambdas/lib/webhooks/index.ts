@@ -1,0 +1,41 @@
+/** Webhook feed: the publisher a runtime uses, chosen by configuration. */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Config } from '../config.js';
+import type { SecretProvider } from '../secrets.js';
+import { InProcessWebhookQueue, SqsWebhookPublisher, type OnDropped, type WebhookPublisher } from './publisher.js';
+import { WebhookSender } from './sender.js';
+
+export { NOT_FORWARDED, securityEvent, type WebhookEvent } from './events.js';
+export { withConversationEvents } from './conversation-events.js';
+export type { OnDropped, WebhookPublisher } from './publisher.js';
+
+/** An SQS client that gives up fast: queueing sits on the request path. */
+export const createSqsClient = (): SQSClient =>
+  new SQSClient({
+    maxAttempts: 2,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }),
+  });
+
+/**
+ * The publisher for `config`: none without `WEBHOOK_URL`; the SQS queue when `WEBHOOK_QUEUE_URL`
+ * is set (deployed); else the in-process queue (local).
+ */
+export function createWebhookPublisher(
+  config: Config,
+  parts: { secrets: SecretProvider; clock: () => number; onDropped: OnDropped; sqs?: SQSClient },
+): WebhookPublisher | undefined {
+  const { url, queueUrl, maxAttempts, retryBaseMs, timeoutMs } = config.webhook;
+  if (url === undefined) return undefined;
+  if (queueUrl !== undefined) {
+    return new SqsWebhookPublisher({ queueUrl, client: parts.sqs ?? createSqsClient(), onDropped: parts.onDropped });
+  }
+  const sender = new WebhookSender({
+    url,
+    secrets: parts.secrets,
+    graceSeconds: config.secretGraceSeconds,
+    timeoutMs,
+    clock: parts.clock,
+  });
+  return new InProcessWebhookQueue({ sender, maxAttempts, retryBaseMs, onDropped: parts.onDropped });
+}
