@@ -313,7 +313,15 @@ describe('auth middleware', () => {
         async (k) => `Bearer ${await mint({ ...k, signing: makeKeys().signing })}`,
       ],
       ['a token signed with the widget key', async (k) => `Bearer ${await mint({ ...k, signing: k.widget })}`],
-      ['a token with a flipped signature', async (k) => `Bearer ${(await mint(k)).slice(0, -2)}AA`],
+      [
+        'a token with a flipped signature',
+        async (k) => {
+          // Always a different character (a fixed replacement would match 1 signature in 1024).
+          const token = await mint(k);
+          const flipped = token.at(-2) === 'A' ? 'B' : 'A';
+          return `Bearer ${token.slice(0, -2)}${flipped}${token.slice(-1)}`;
+        },
+      ],
       ['a token over 4096 characters', async () => `Bearer ${'a'.repeat(4097)}`],
     ])('It should answer 401 for %s on a widget route, never falling back to anonymous', async (_label, make) => {
       // Prepare
