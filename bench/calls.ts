@@ -28,7 +28,7 @@ import { createDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig } from '../lambdas/lib/config.js';
 import { createLogger } from '../lambdas/lib/logger.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
-import { SecretsManagerSource, secretIdsFor } from '../lambdas/lib/secrets-manager.js';
+import { SecretsManagerSource, secretIdsFor } from '../lambdas/lib/secrets/secrets-manager.js';
 import { SECRET_NAMES } from '../lambdas/lib/secrets.js';
 import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
 import { ensureTables } from '../local/dynamodb.js';

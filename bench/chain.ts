@@ -13,8 +13,8 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import jwt from 'jsonwebtoken';
 import { inject } from 'light-my-request';
-import { defineHandler, type LambdaHandler } from '../lambdas/lib/handler.js';
-import { json } from '../lambdas/lib/http.js';
+import { defineHandler, type LambdaHandler } from '../lambdas/http/handler.js';
+import { json } from '../lambdas/http/responses.js';
 import { chatRequestSchema } from '../lambdas/lib/schemas.js';
 import { apiEvent, FakeClock, fakeRuntime } from '../test/helpers/fake-runtime.js';
 import { bareExpress, expressPeer } from './express-peer.js';

@@ -7,7 +7,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_BEDROCK_MODEL_ID } from '../lambdas/lib/config.js';
-import type { HandlerName } from '../lambdas/lib/routes.js';
+import type { HandlerName } from '../lambdas/http/routes.js';
 import { Api } from './constructs/api.js';
 import { HandlerFunction, type HandlerFunctionProps } from './constructs/handler-function.js';
 import { Monitoring } from './constructs/monitoring.js';

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import type { HandlerResult } from '../lambdas/lib/handler.js';
-import type { RouteMatch } from '../lambdas/lib/routes.js';
-import { isStreamingResult } from '../lambdas/lib/streaming.js';
+import type { HandlerResult } from '../lambdas/http/handler.js';
+import type { RouteMatch } from '../lambdas/http/routes.js';
+import { isStreamingResult } from '../lambdas/http/streaming.js';
 
 /** API Gateway's own limit on a request body. */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;

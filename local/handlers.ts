@@ -14,8 +14,8 @@ import * as postChat from '../lambdas/handlers/post-chat.js';
 import * as postChatStream from '../lambdas/handlers/post-chat-stream.js';
 import * as revokeToken from '../lambdas/handlers/revoke-token.js';
 import * as routeFallback from '../lambdas/handlers/route-fallback.js';
-import type { DefinedHandler } from '../lambdas/lib/handler.js';
-import type { HandlerName } from '../lambdas/lib/routes.js';
+import type { DefinedHandler } from '../lambdas/http/handler.js';
+import type { HandlerName } from '../lambdas/http/routes.js';
 
 export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'post-chat': postChat,

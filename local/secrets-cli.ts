@@ -4,7 +4,7 @@
  * current value (for shell scripts). Environment overrides win over the file, as in the server.
  */
 import { loadConfig } from '../lambdas/lib/config.js';
-import { EnvOverrideSource } from '../lambdas/lib/env-secrets.js';
+import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { SECRET_ENV, SECRET_NAMES } from '../lambdas/lib/secrets.js';
 import { FileSecretStore, secretFilePath } from './secret-store.js';
 

@@ -3,10 +3,10 @@
  * optional expiry, and answers the key itself once; only its digest is stored.
  */
 import { MAX_ACTIVE_KEYS, generateApiKey, keyEnvironment, newKeyId, viewOf } from '../lib/api-keys.js';
-import { requestEvent } from '../lib/audit.js';
+import { requestEvent } from '../lib/audit-events.js';
 import { ValidationError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
 import { createKeyRequestSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

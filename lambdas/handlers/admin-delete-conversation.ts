@@ -1,9 +1,9 @@
 /** `DELETE /v1/admin/conversations/{sessionId}`: erases every item of a conversation. */
 import { NotFoundError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { empty } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { empty } from '../http/responses.js';
 import { sessionParamsSchema } from '../lib/schemas.js';
-import { requestEvent } from '../lib/audit.js';
+import { requestEvent } from '../lib/audit-events.js';
 
 export const { handler, build } = defineHandler({
   auth: 'admin',

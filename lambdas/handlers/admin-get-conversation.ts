@@ -1,8 +1,8 @@
 /** `GET /v1/admin/conversations/{sessionId}`: one conversation and a page of its messages. */
 import { NotFoundError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { listBody, readCursor } from '../lib/paging.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { listBody, readCursor } from '../http/paging.js';
 import { conversationMessagesQuerySchema, sessionParamsSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

@@ -1,7 +1,7 @@
 /** `GET /v1/admin/audit`: security events newest first, optionally of one type. */
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { listBody, readCursor } from '../lib/paging.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { listBody, readCursor } from '../http/paging.js';
 import { listAuditQuerySchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

@@ -1,7 +1,7 @@
 /** `GET /v1/admin/conversations`: conversations newest first, optionally of one user. */
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { listBody, readCursor } from '../lib/paging.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { listBody, readCursor } from '../http/paging.js';
 import { listConversationsQuerySchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

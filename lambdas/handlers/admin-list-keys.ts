@@ -1,8 +1,8 @@
 /** `GET /v1/admin/keys` (role `admin:read`): managed keys newest first, without keys or digests. */
 import { viewOf } from '../lib/api-keys.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { listBody, readCursor } from '../lib/paging.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { listBody, readCursor } from '../http/paging.js';
 import { listKeysQuerySchema } from '../lib/schemas.js';
 
 const SCOPE = 'keys';

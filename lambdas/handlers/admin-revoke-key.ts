@@ -2,10 +2,10 @@
  * `DELETE /v1/admin/keys/{keyId}` (role `admin`): revokes a managed key. It is refused at once by
  * this process and within `KEY_CACHE_SECONDS` by every other. Revoking twice is a no-op (204).
  */
-import { requestEvent } from '../lib/audit.js';
+import { requestEvent } from '../lib/audit-events.js';
 import { NotFoundError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { empty } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { empty } from '../http/responses.js';
 import { keyParamsSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

@@ -4,11 +4,11 @@
  */
 import { decodeJwt } from 'jose';
 import { ValidationError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { empty } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { empty } from '../http/responses.js';
 import { adminRevokeRequestSchema } from '../lib/schemas.js';
 import { CLOCK_TOLERANCE_SECONDS, revocationIdOf } from '../lib/tokens.js';
-import { requestEvent } from '../lib/audit.js';
+import { requestEvent } from '../lib/audit-events.js';
 
 export const { handler, build } = defineHandler({
   auth: 'admin',

@@ -1,8 +1,8 @@
 /** `GET /v1/sessions/{sessionId}/messages` (widget token): the verified user's own history, oldest first. */
 import { NotFoundError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { listBody, readCursor } from '../lib/paging.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { listBody, readCursor } from '../http/paging.js';
 import { sessionMessagesQuerySchema, sessionParamsSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

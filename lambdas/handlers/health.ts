@@ -1,6 +1,6 @@
 /** `GET /health`: liveness only; says nothing about versions or dependencies. */
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
 
 export const { handler, build } = defineHandler({
   auth: 'none',

@@ -1,7 +1,7 @@
 /** `POST /v1/tokens` (server key): mints a widget token for one of the customer's users. */
 import { ValidationError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
 import { mintTokenRequestSchema } from '../lib/schemas.js';
 import { mintWidgetToken } from '../lib/tokens.js';
 

@@ -6,8 +6,8 @@
 import { Readable } from 'node:stream';
 import { chatTurnOf, prepareTurn, streamChatTurn, type StreamEvent } from '../lib/chat-service.js';
 import { ValidationError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { idempotencyKeyOf } from '../lib/idempotency.js';
+import { defineHandler } from '../http/handler.js';
+import { idempotencyKeyOf } from '../http/idempotency.js';
 import { chatRequestSchema } from '../lib/schemas.js';
 
 async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {

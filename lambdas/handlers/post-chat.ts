@@ -3,9 +3,9 @@
  * user. With `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
  */
 import { chatTurnOf, runChatTurn } from '../lib/chat-service.js';
-import { defineHandler } from '../lib/handler.js';
-import { json } from '../lib/http.js';
-import { idempotencyKeyOf, runIdempotentTurn } from '../lib/idempotency.js';
+import { defineHandler } from '../http/handler.js';
+import { json } from '../http/responses.js';
+import { idempotencyKeyOf, runIdempotentTurn } from '../http/idempotency.js';
 import { chatRequestSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({

@@ -1,8 +1,8 @@
 /** `POST /v1/tokens/revoke` (widget token): logout; revokes the presented token until it expires. */
-import { defineHandler } from '../lib/handler.js';
-import { empty } from '../lib/http.js';
+import { defineHandler } from '../http/handler.js';
+import { empty } from '../http/responses.js';
 import { CLOCK_TOLERANCE_SECONDS } from '../lib/tokens.js';
-import { requestEvent } from '../lib/audit.js';
+import { requestEvent } from '../lib/audit-events.js';
 
 export const { handler, build } = defineHandler({
   auth: 'widget',

@@ -5,8 +5,9 @@
  */
 import * as z from 'zod';
 import { ROTATION_STEPS, runRotationStep } from '../lib/rotation.js';
+import { systemEvent } from '../lib/audit-events.js';
 import { getLambdaRuntime } from '../lib/runtime.js';
-import { SecretsManagerRotationStore } from '../lib/secrets-manager.js';
+import { SecretsManagerRotationStore } from '../lib/secrets/secrets-manager.js';
 
 /** The fields of the rotation event we use; Secrets Manager may add others (e.g. `RotationToken`). */
 const rotationEventSchema = z.object({
@@ -25,15 +26,13 @@ export async function handler(event: unknown): Promise<void> {
   runtime.logger.info('rotation step', { secretId: SecretId, step: Step, versionId: ClientRequestToken });
   const rotated = await runRotationStep(store, { secretId: SecretId, token: ClientRequestToken, step: Step });
   if (rotated) {
-    await runtime.audit.record({
-      type: 'secret.rotated',
-      actor: 'system',
-      ip: '-',
-      method: '-',
-      route: '-',
-      requestId: ClientRequestToken,
-      at: runtime.clock(),
-      detail: { secretId: SecretId.slice(0, 256), versionId: ClientRequestToken },
-    });
+    await runtime.audit.record(
+      systemEvent(
+        'secret.rotated',
+        runtime.clock(),
+        { secretId: SecretId.slice(0, 256), versionId: ClientRequestToken },
+        ClientRequestToken,
+      ),
+    );
   }
 }

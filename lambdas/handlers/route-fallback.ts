@@ -5,10 +5,10 @@
  * the same security headers as any other.
  */
 import { MethodNotAllowedError, NotFoundError } from '../lib/errors.js';
-import { defineHandler } from '../lib/handler.js';
-import { empty } from '../lib/http.js';
-import { routePath } from '../lib/request.js';
-import { resourceFor } from '../lib/routes.js';
+import { defineHandler } from '../http/handler.js';
+import { empty } from '../http/responses.js';
+import { routePath } from '../http/request.js';
+import { resourceFor } from '../http/routes.js';
 
 const ALLOWED_REQUEST_HEADERS = 'Content-Type, Authorization, X-Widget-Api-Key, X-Request-Id, Idempotency-Key';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';

@@ -5,8 +5,7 @@
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Logger } from './logger.js';
-import type { RequestState } from './request.js';
-import type { AuditEvent, AuditStore, AuditType } from './stores/audit-store.js';
+import type { AuditEvent, AuditStore, AuditType } from './audit-events.js';
 
 /** Events caused by unauthenticated traffic: aggregated per minute and budgeted per instance. */
 const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
@@ -80,23 +79,4 @@ export class AuditLog {
     this.#spent += 1;
     return true;
   }
-}
-
-/** An audit event about the request `state` describes; the actor is whoever it authenticated as, else anonymous. */
-export function requestEvent(
-  state: RequestState,
-  type: AuditType,
-  at: number,
-  detail?: Readonly<Record<string, string | number>>,
-): AuditEvent {
-  return {
-    type,
-    actor: state.actor ?? 'anonymous',
-    ip: state.ip,
-    method: state.method,
-    route: state.route,
-    requestId: state.requestId,
-    at,
-    ...(detail === undefined ? {} : { detail }),
-  };
 }

@@ -6,10 +6,9 @@
 import type { AppError } from './errors.js';
 import { ServiceUnavailableError, UpstreamError } from './errors.js';
 import { ModelError, type CompletionRequest } from './llm/index.js';
-import type { RequestState } from './request.js';
 import type { Runtime } from './runtime.js';
 import type { ChatRequest } from './schemas.js';
-import type { ChatMessage, Owner } from './stores/conversation-store.js';
+import type { ChatMessage, Owner } from './conversation.js';
 import { iso } from './time.js';
 
 export interface ChatTurn {
@@ -25,14 +24,23 @@ export interface ChatTurn {
   readonly turnKey?: string;
 }
 
+/** Who asks for a turn, as the HTTP layer verified it. */
+export interface TurnCaller {
+  /** The verified widget token's user, when a token was presented. */
+  readonly token?: { readonly userId: string };
+  /** The request's allowed Origin, if any. */
+  readonly corsOrigin?: string;
+  readonly requestId: string;
+}
+
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
-export function chatTurnOf(body: ChatRequest, state: RequestState): ChatTurn {
+export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
   return {
     sessionId: body.sessionId,
     message: body.message,
-    owner: state.token ? { kind: 'user', userId: state.token.userId } : { kind: 'anonymous' },
-    origin: state.corsOrigin,
-    requestId: state.requestId,
+    owner: caller.token ? { kind: 'user', userId: caller.token.userId } : { kind: 'anonymous' },
+    origin: caller.corsOrigin,
+    requestId: caller.requestId,
   };
 }
 

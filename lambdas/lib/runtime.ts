@@ -8,19 +8,22 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyVerifier } from './api-keys.js';
+import { systemEvent, type AuditType } from './audit-events.js';
 import { AuditLog } from './audit.js';
 import { createDynamoDbClient, documentClientFor } from './clients.js';
 import { loadConfig, type Config } from './config.js';
-import { EnvOverrideSource } from './env-secrets.js';
+import { EnvOverrideSource } from './secrets/env-secrets.js';
 import { openAiApiKeyFor } from './llm/api-key.js';
 import { createModel, type ModelProvider } from './llm/index.js';
 import { RateLimiter } from './rate-limiter.js';
-import { SecretsManagerSource, secretIdsFor } from './secrets-manager.js';
+import { SecretsManagerSource, secretIdsFor } from './secrets/secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
 import { DynamoApiKeyStore, type ApiKeyStore } from './stores/api-key-store.js';
-import { DynamoAuditStore, type AuditStore } from './stores/audit-store.js';
-import { DynamoConversationStore, type ConversationStore } from './stores/conversation-store.js';
+import { DynamoAuditStore } from './stores/audit-store.js';
+import { type AuditStore } from './audit-events.js';
+import { DynamoConversationStore } from './stores/conversation-store.js';
+import { type ConversationStore } from './conversation.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
 import {
@@ -94,8 +97,8 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     },
     clock,
   });
-  const systemEvent = (type: 'secret.refresh_failed' | 'secret.weak', detail: Record<string, string | number>) =>
-    void audit.record({ type, actor: 'system', ip: '-', method: '-', route: '-', requestId: '-', at: clock(), detail });
+  const recordSystemEvent = (type: AuditType, detail: Record<string, string | number>) =>
+    void audit.record(systemEvent(type, clock(), detail));
   const secrets = new CachingSecretProvider({
     source: parts.secretSource,
     ttlSeconds: config.secretCacheTtlSeconds,
@@ -104,24 +107,15 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     clock,
     onRefreshFailed: (error, serving) => {
       logger.error('secret refresh failed', { serving, error });
-      systemEvent('secret.refresh_failed', { serving });
+      recordSystemEvent('secret.refresh_failed', { serving });
     },
     onWeakSecrets: (problems) => {
       logger.warn(`WEAK SECRETS: ${problems.join('; ')}. APP_ENV=production would refuse to start.`);
-      systemEvent('secret.weak', { problems: problems.length });
+      recordSystemEvent('secret.weak', { problems: problems.length });
     },
   });
   const onDropped: OnDropped = (event, reason, attempts) =>
-    void audit.record({
-      type: 'webhook.dropped',
-      actor: 'system',
-      ip: '-',
-      method: '-',
-      route: '-',
-      requestId: '-',
-      at: clock(),
-      detail: { eventId: event.id, eventType: event.type, reason, attempts },
-    });
+    recordSystemEvent('webhook.dropped', { eventId: event.id, eventType: event.type, reason, attempts });
   const publisher = createWebhookPublisher(config, { secrets, clock, onDropped });
   const conversations = new DynamoConversationStore({
     client,

@@ -1,7 +1,7 @@
 /** zod `.strict()` schemas for every request boundary (bodies, query strings, path parameters). */
 import * as z from 'zod';
 import { ROLES } from './roles.js';
-import { AUDIT_TYPES } from './stores/audit-store.js';
+import { AUDIT_TYPES } from './audit-events.js';
 
 export const MAX_MESSAGE_CHARS = 4000;
 

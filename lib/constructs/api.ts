@@ -1,6 +1,6 @@
 /**
  * The REST API, built from the route table the local server also dispatches from
- * (`lambdas/lib/routes.ts`), so the two cannot drift. Every resource sends other methods
+ * (`lambdas/http/routes.ts`), so the two cannot drift. Every resource sends other methods
  * (including CORS preflight) to the fallback function, as does `/{proxy+}` for unknown paths,
  * so 404, 405 and preflight run the same security chain. Gateway responses that API Gateway
  * produces itself carry the security headers and the contract's JSON error body.
@@ -20,7 +20,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ROUTES, type HandlerName } from '../../lambdas/lib/routes.js';
+import { ROUTES, type HandlerName } from '../../lambdas/http/routes.js';
 
 /** Props of `Api`. */
 export interface ApiProps {

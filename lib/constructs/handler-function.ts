@@ -14,7 +14,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { HandlerName } from '../../lambdas/lib/routes.js';
+import type { HandlerName } from '../../lambdas/http/routes.js';
 
 /** Props of `HandlerFunction`. */
 export interface HandlerFunctionProps {

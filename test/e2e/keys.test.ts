@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ROLES, type Role } from '../../lambdas/lib/roles.js';
-import { ROUTES } from '../../lambdas/lib/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { errorOf, http, postJson, type HttpResponse, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 

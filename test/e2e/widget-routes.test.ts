@@ -5,7 +5,7 @@
  * None of them is in the Lambda route table.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { ROUTES } from '../../lambdas/lib/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { verifyWidgetToken } from '../../lambdas/lib/tokens.js';
 import { DEMO_TOKEN_SECONDS, DEMO_USER_ID } from '../../local/widget-routes.js';
 import { errorOf, http, SECURITY_HEADERS as API_SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';

@@ -8,7 +8,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { build as buildChat } from '../../lambdas/handlers/post-chat.js';
 import { build as buildListConversations } from '../../lambdas/handlers/admin-list-conversations.js';
 import { build as buildMint } from '../../lambdas/handlers/mint-token.js';
-import type { LambdaHandler } from '../../lambdas/lib/handler.js';
+import type { LambdaHandler } from '../../lambdas/http/handler.js';
 import type { CompletionRequest, ModelProvider } from '../../lambdas/lib/llm/model-provider.js';
 import { apiEvent, chatRequest, fakeRuntime, invoke, type EventInput } from '../helpers/fake-runtime.js';
 

@@ -8,8 +8,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
-import type { LambdaHandler } from '../../lambdas/lib/handler.js';
-import { matchRoute } from '../../lambdas/lib/routes.js';
+import type { LambdaHandler } from '../../lambdas/http/handler.js';
+import { matchRoute } from '../../lambdas/http/routes.js';
 import { HANDLERS } from '../../local/handlers.js';
 import { apiEvent, chatRequest, fakeRuntime, invoke, type TestResponse } from '../helpers/fake-runtime.js';
 import { contractProblems, fuzzSettings, requestArb, type FuzzRequest } from '../helpers/fuzz.js';

@@ -10,11 +10,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { ApiKeyVerifier } from '../../lambdas/lib/api-keys.js';
 import { AuditLog } from '../../lambdas/lib/audit.js';
 import { loadConfig } from '../../lambdas/lib/config.js';
-import type { LambdaHandler } from '../../lambdas/lib/handler.js';
+import type { LambdaHandler } from '../../lambdas/http/handler.js';
 import { EchoModel } from '../../lambdas/lib/llm/echo.js';
 import type { ModelProvider } from '../../lambdas/lib/llm/index.js';
 import { createLogger, type Logger } from '../../lambdas/lib/logger.js';
-import { matchRoute } from '../../lambdas/lib/routes.js';
+import { matchRoute } from '../../lambdas/http/routes.js';
 import type { Runtime } from '../../lambdas/lib/runtime.js';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
 import {
@@ -24,14 +24,14 @@ import {
   type SecretSnapshot,
   type SecretSource,
 } from '../../lambdas/lib/secrets.js';
-import type { AuditEvent, AuditRecord, AuditStore, AuditType } from '../../lambdas/lib/stores/audit-store.js';
+import type { AuditEvent, AuditRecord, AuditStore, AuditType } from '../../lambdas/lib/audit-events.js';
 import type {
   ChatMessage,
   ConversationStore,
   ConversationSummary,
   Owner,
   StoredMessage,
-} from '../../lambdas/lib/stores/conversation-store.js';
+} from '../../lambdas/lib/conversation.js';
 import { KeyLimitError, NotFoundError } from '../../lambdas/lib/errors.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../lambdas/lib/stores/api-key-store.js';
 import type { Page, PagePosition } from '../../lambdas/lib/stores/pagination.js';

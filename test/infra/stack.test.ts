@@ -2,7 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ROUTES } from '../../lambdas/lib/routes.js';
+import { ROUTES } from '../../lambdas/http/routes.js';
 import { ChatWidgetStack } from '../../lib/chat-widget-stack.js';
 import { parseContext } from '../../lib/context.js';
 

@@ -9,67 +9,7 @@ import { QueryCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
-
-export const AUDIT_TYPES = [
-  'auth.failure',
-  'token.invalid',
-  'token.revoked',
-  'origin.rejected',
-  'rate_limit.exceeded',
-  'secret.rotated',
-  'secret.weak',
-  'secret.refresh_failed',
-  'admin.access',
-  'conversation.deleted',
-  'key.created',
-  'key.revoked',
-  'key.rejected',
-  'webhook.dropped',
-] as const;
-export type AuditType = (typeof AUDIT_TYPES)[number];
-
-/** One security event. Never holds secrets, tokens or message text. */
-export interface AuditEvent {
-  readonly type: AuditType;
-  /** Who: `admin`, `server`, `key:<managed key id>`, `user:<id>`, `anonymous`, or `system`. */
-  readonly actor: string;
-  readonly ip: string;
-  readonly method: string;
-  readonly route: string;
-  readonly requestId: string;
-  /** Epoch milliseconds. */
-  readonly at: number;
-  /** Short, non-sensitive facts (a session id, a reason code). */
-  readonly detail?: Readonly<Record<string, string | number>>;
-}
-
-/** An audit event as listed to admins; aggregated events carry `count` > 1 and `lastAt`. */
-export interface AuditRecord {
-  readonly id: string;
-  readonly type: AuditType;
-  readonly actor: string;
-  readonly ip: string;
-  readonly method: string;
-  readonly route: string;
-  readonly requestId: string;
-  readonly at: string;
-  readonly lastAt: string;
-  readonly count: number;
-  readonly detail: Readonly<Record<string, string | number>>;
-}
-
-/** Storage of audit events. */
-export interface AuditStore {
-  /** Stores one event as its own item. */
-  put(event: AuditEvent): Promise<void>;
-  /** Adds one to the per-minute aggregate of (type, ip, route) for this event. */
-  aggregate(event: AuditEvent): Promise<void>;
-  /** A page of events, newest first; undefined for a position that does not fit. */
-  list(
-    input: { limit: number; type?: AuditType; from?: PagePosition },
-    now: number,
-  ): Promise<Page<AuditRecord> | undefined>;
-}
+import type { AuditEvent, AuditRecord, AuditStore, AuditType } from '../audit-events.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 const MINUTE_MS = 60_000;

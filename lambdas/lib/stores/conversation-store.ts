@@ -15,75 +15,14 @@ import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { CONVERSATIONS_SCHEMA } from './table-schema.js';
-
-/** Who a session belongs to: an anonymous widget or a verified user. */
-export type Owner = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
-
-export type Role = 'user' | 'assistant';
-
-/** A message as stored and returned. */
-export interface ChatMessage {
-  readonly role: Role;
-  readonly content: string;
-  readonly createdAt: string;
-  /** Set on an answer that was cut short (the model failed or the client left mid-stream). */
-  readonly partial?: true;
-}
-
-/** A message as the chat service reads it back: with its key and the turn that stored it. */
-export interface StoredMessage extends ChatMessage {
-  /** Where the message is stored within its session (for `getMessage`). */
-  readonly key: string;
-  /** The opaque id of the idempotent request that stored it, if any. */
-  readonly turnKey?: string;
-}
-
-/** The `META` item of a conversation, as shown to admins. */
-export interface ConversationSummary {
-  readonly sessionId: string;
-  readonly userId: string | null;
-  readonly origin: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly messageCount: number;
-}
-
-/** Storage of conversations; the DynamoDB implementation is below, tests may pass a fake. */
-export interface ConversationStore {
-  /**
-   * Claims `sessionId` for `owner` (creating it when new) and reserves `count` message sequence
-   * numbers, returning the first. Throws `NotFoundError` when the session belongs to someone else.
-   */
-  beginTurn(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-  }): Promise<number>;
-  /**
-   * Stores one message under a sequence number reserved by `beginTurn`, tagged with `turnKey`
-   * when an idempotent request stores it; returns its key.
-   */
-  appendMessage(sessionId: string, seq: number, message: ChatMessage, now: number, turnKey?: string): Promise<string>;
-  /** One message by the key `appendMessage` returned, or undefined when it is gone or expired. */
-  getMessage(sessionId: string, key: string, now: number): Promise<ChatMessage | undefined>;
-  /** Gives back sequence numbers that were reserved but not used (a failed model call). */
-  releaseTurn(sessionId: string, count: number): Promise<void>;
-  /** The last `limit` unexpired messages, oldest first. */
-  recentMessages(sessionId: string, limit: number, now: number): Promise<StoredMessage[]>;
-  /** One conversation's summary, or undefined when it does not exist or has expired. */
-  get(sessionId: string, now: number): Promise<ConversationSummary | undefined>;
-  /** A page of one conversation's messages, oldest first. */
-  messages(sessionId: string, limit: number, from: PagePosition | undefined, now: number): Promise<Page<ChatMessage>>;
-  /** A page of conversations, newest first, optionally of one user; undefined for a position that does not fit. */
-  list(
-    input: { limit: number; userId?: string; from?: PagePosition },
-    now: number,
-  ): Promise<Page<ConversationSummary> | undefined>;
-  /** Erases every item of a conversation; returns how many items were deleted. */
-  delete(sessionId: string): Promise<number>;
-}
+import type {
+  ChatMessage,
+  ConversationStore,
+  ConversationSummary,
+  MessageRole,
+  Owner,
+  StoredMessage,
+} from '../conversation.js';
 
 const { partitionKey: PK, sortKey: SK } = CONVERSATIONS_SCHEMA;
 const META = 'META';
@@ -345,7 +284,7 @@ export class DynamoConversationStore implements ConversationStore {
 
 function toMessage(item: Record<string, unknown>): ChatMessage {
   return {
-    role: item.role as Role,
+    role: item.role as MessageRole,
     content: String(item.content),
     createdAt: String(item.createdAt),
     ...(item.partial === true ? { partial: true as const } : {}),

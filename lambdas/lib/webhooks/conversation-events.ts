@@ -3,7 +3,7 @@
  * code stays unaware of webhooks. A session's message 1 (sequence numbers start at 1) is written exactly once (a conditional
  * put), which makes it the moment the conversation was created.
  */
-import type { ConversationStore } from '../stores/conversation-store.js';
+import type { ConversationStore } from '../conversation.js';
 import { conversationCreated, messageCreated } from './events.js';
 import type { WebhookPublisher } from './publisher.js';
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { AuditEvent, AuditType } from '../stores/audit-store.js';
+import type { AuditEvent, AuditType } from '../audit-events.js';
 
 /** Security events that are not sent (they are about the webhook itself). */
 export const NOT_FORWARDED: ReadonlySet<AuditType> = new Set(['webhook.dropped']);

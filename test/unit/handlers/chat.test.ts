@@ -3,7 +3,7 @@ import { build as buildChat } from '../../../lambdas/handlers/post-chat.js';
 import { build as buildStream } from '../../../lambdas/handlers/post-chat-stream.js';
 import { EchoModel } from '../../../lambdas/lib/llm/echo.js';
 import type { CompletionRequest, ModelProvider } from '../../../lambdas/lib/llm/model-provider.js';
-import type { StreamingResult } from '../../../lambdas/lib/streaming.js';
+import type { StreamingResult } from '../../../lambdas/http/streaming.js';
 import { apiEvent, chatRequest, errorOf, fakeRuntime, invoke, type FakeRuntime } from '../../helpers/fake-runtime.js';
 
 /** The echo model, counting its calls and able to fail or hold its answer on demand. */

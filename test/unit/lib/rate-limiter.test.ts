@@ -5,7 +5,7 @@
  * atomic (check and add in one synchronous step, after a yield so that concurrent calls interleave).
  */
 import { loadConfig } from '../../../lambdas/lib/config.js';
-import { lockoutFor, tiersFor } from '../../../lambdas/lib/rate-limit-tiers.js';
+import { lockoutFor, tiersFor } from '../../../lambdas/http/rate-limit-tiers.js';
 import {
   RateLimitError,
   RateLimiter,
@@ -13,7 +13,7 @@ import {
   type LimitCheck,
   type LimitResult,
 } from '../../../lambdas/lib/rate-limiter.js';
-import type { AppRequest } from '../../../lambdas/lib/request.js';
+import type { AppRequest } from '../../../lambdas/http/request.js';
 import type { CounterRef, RateLimitStore } from '../../../lambdas/lib/stores/rate-limit-store.js';
 import type { VerifiedToken } from '../../../lambdas/lib/tokens.js';
 

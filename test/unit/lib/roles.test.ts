@@ -1,5 +1,5 @@
 import { ROLES, roleAllows, type Role } from '../../../lambdas/lib/roles.js';
-import { ROUTES, isAdminPath, requiredRole } from '../../../lambdas/lib/routes.js';
+import { ROUTES, isAdminPath, requiredRole } from '../../../lambdas/http/routes.js';
 
 describe('roles', () => {
   const table: readonly [Role, Role, boolean][] = [

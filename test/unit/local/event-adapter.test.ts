@@ -4,7 +4,7 @@
  * `__proto__` reached `Object.prototype` and made the adapter answer 500.
  */
 import type { IncomingMessage } from 'node:http';
-import { matchRoute } from '../../../lambdas/lib/routes.js';
+import { matchRoute } from '../../../lambdas/http/routes.js';
 import { splitTarget, toEvent } from '../../../local/event-adapter.js';
 
 /** The parts of an `IncomingMessage` the adapter reads. */

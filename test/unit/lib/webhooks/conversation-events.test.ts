@@ -6,7 +6,7 @@
 import { build as buildChat } from '../../../../lambdas/handlers/post-chat.js';
 import { AuditLog } from '../../../../lambdas/lib/audit.js';
 import { createLogger } from '../../../../lambdas/lib/logger.js';
-import type { AuditEvent, AuditType } from '../../../../lambdas/lib/stores/audit-store.js';
+import type { AuditEvent, AuditType } from '../../../../lambdas/lib/audit-events.js';
 import { withConversationEvents } from '../../../../lambdas/lib/webhooks/conversation-events.js';
 import type { WebhookEvent } from '../../../../lambdas/lib/webhooks/events.js';
 import type { WebhookPublisher } from '../../../../lambdas/lib/webhooks/publisher.js';

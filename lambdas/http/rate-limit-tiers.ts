@@ -1,0 +1,52 @@
+/**
+ * Which rate-limit tiers apply to which credential (design §7), in one place:
+ * widget routes per client address, per session and per verified user; `POST /v1/tokens` per
+ * key (the root server key, or each managed key on its own); admin routes per client address; and, for every authenticated route, the
+ * failed-authentication lockout per client address. IPv6 clients are grouped by /64.
+ */
+import type { AuthKind } from './middleware/auth.js';
+import type { Config } from '../lib/config.js';
+import { clientKey, type LimitCheck } from '../lib/rate-limiter.js';
+import type { AppRequest } from './request.js';
+import { sessionIdSchema } from '../lib/schemas.js';
+
+/** The session a request is about, when it names a well-formed one (validation comes later). */
+function sessionOf(request: AppRequest): string | undefined {
+  const body = request.context.app.body;
+  const candidate =
+    request.event.pathParameters?.sessionId ??
+    (body !== null && typeof body === 'object' ? (body as Record<string, unknown>).sessionId : undefined);
+  return sessionIdSchema.safeParse(candidate).success ? (candidate as string) : undefined;
+}
+
+/** The tiers a request with credential `kind` consumes. */
+export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
+  const limits = config.rateLimit;
+  switch (kind) {
+    case 'none':
+      return () => [];
+    case 'admin':
+      return (request) => [{ tier: 'admin-ip', key: clientKey(request.context.app.ip), limit: limits.adminMax }];
+    case 'server':
+      return (request) => [{ tier: 'server-key', key: request.context.app.actor ?? 'server', limit: limits.tokenMax }];
+    case 'widget':
+      return (request) => {
+        const state = request.context.app;
+        const session = sessionOf(request);
+        return [
+          { tier: 'ip', key: clientKey(state.ip), limit: limits.ipMax },
+          ...(session === undefined ? [] : [{ tier: 'session', key: session, limit: limits.sessionMax }]),
+          ...(state.token ? [{ tier: 'user', key: state.token.userId, limit: limits.userMax }] : []),
+        ];
+      };
+  }
+}
+
+/** The failed-authentication tier of a request's client. */
+export function lockoutFor(config: Config): (request: AppRequest) => LimitCheck {
+  return (request) => ({
+    tier: 'auth-failure',
+    key: clientKey(request.context.app.ip),
+    limit: config.rateLimit.authFailureMax,
+  });
+}

@@ -1,0 +1,49 @@
+/** The per-request state that middlewares share, kept on the Middy request's context. */
+import type { Request } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { LimitResult } from '../lib/rate-limiter.js';
+import type { VerifiedToken } from '../lib/tokens.js';
+
+/** What the chain learns about one request. */
+export interface RequestState {
+  readonly requestId: string;
+  /** The client address from `requestContext.identity.sourceIp`; forwarding headers are never read. */
+  readonly ip: string;
+  readonly method: string;
+  /** The route template (`/v1/admin/conversations/{sessionId}`), or `/{proxy+}` for unmatched requests; never a raw path. */
+  readonly route: string;
+  readonly startedAt: number;
+  /** The allowed Origin to echo in `Access-Control-Allow-Origin`, once CORS has approved it. */
+  corsOrigin?: string;
+  /** Who is calling, once authenticated: `admin`, `server`, `anonymous`, `user:<id>`. */
+  actor?: string;
+  /** The verified widget token, when one was presented and accepted. */
+  token?: VerifiedToken;
+  /** Every rate-limit tier taken for this request, for the response headers. */
+  rateLimits?: LimitResult[];
+  /** The parsed JSON body, once the body middleware has read it. */
+  body?: unknown;
+  /** Validated inputs, once the validation middleware has run. */
+  input?: { body: unknown; query: unknown; params: unknown };
+  /** The error code of the response, for the access log. */
+  errorCode?: string;
+}
+
+/** The Lambda context with our request state. */
+export interface AppContext extends Context {
+  app: RequestState;
+}
+
+export type AppRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AppContext>;
+
+/** The route path a request is about: its template, or for unmatched requests the path itself. */
+export function routePath(event: APIGatewayProxyEvent): string {
+  if (event.resource === '/{proxy+}') return `/${event.pathParameters?.proxy ?? ''}`;
+  return event.resource || event.path;
+}
+
+/** Adds `value` to a comma-separated response header (for `Vary`). */
+export function appendHeader(headers: Record<string, string | number | boolean>, name: string, value: string): void {
+  const existing = headers[name];
+  headers[name] = existing === undefined || existing === '' ? value : `${String(existing)}, ${value}`;
+}
