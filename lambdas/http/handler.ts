@@ -17,7 +17,7 @@ import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
-import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
+import { abuseFor, lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
@@ -125,6 +125,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           limiter: runtime.rateLimiter,
           tiers: tiersFor(spec.auth, config),
           lockout,
+          ...(spec.auth === 'widget' ? { abuse: abuseFor(config) } : {}),
           failOpen: config.rateLimit.failOpen,
           audit,
           logger,

@@ -6,7 +6,11 @@
  * as `llm/bedrock.ts` does; the client is injectable for tests.
  */
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
-import type { ApplyGuardrailResponse, BedrockRuntimeClient, GuardrailAssessment } from '@aws-sdk/client-bedrock-runtime';
+import type {
+  ApplyGuardrailResponse,
+  BedrockRuntimeClient,
+  GuardrailAssessment,
+} from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   CUSTOM_WORDS,

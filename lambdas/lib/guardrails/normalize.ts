@@ -110,9 +110,7 @@ export function normalizeForMatching(text: string): string {
     .replace(LOOK_ALIKE, (c) => CONFUSABLES[c] ?? c)
     .replace(LEET_WORD, (word) => (/[0-9@$]/.test(word) ? word.replace(/[0-9@$]/g, (c) => LEET[c] ?? c) : word))
     .replace(SPELLED_OUT, (run) => run.replace(/[^\p{L}]/gu, ''));
-  return folded
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+  return folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 }
 
 /** The words of `text` in matching form. */

@@ -75,10 +75,13 @@ const AWS_ACCESS_KEY = /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]
 const DETECTORS: Readonly<Record<LocalPiiEntity, Detector>> = {
   AWS_ACCESS_KEY: validated(AWS_ACCESS_KEY, () => true),
   EMAIL: validated(/[^\s<>()[\]{},;:"'`@]+@[^\s<>()[\]{},;:"'`@]+\.[^\s<>()[\]{},;:"'`@.]+/g, (c) => isEmail(c)),
-  INTERNATIONAL_BANK_ACCOUNT_NUMBER: longestValid(/(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}(?![A-Za-z0-9])/g, (c) =>
-    isIBAN(c.replace(/\s/g, '')),
+  INTERNATIONAL_BANK_ACCOUNT_NUMBER: longestValid(
+    /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}(?![A-Za-z0-9])/g,
+    (c) => isIBAN(c.replace(/\s/g, '')),
   ),
-  CREDIT_DEBIT_CARD_NUMBER: longestValid(/(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])/g, (c) => isCreditCard(digitsOnly(c))),
+  CREDIT_DEBIT_CARD_NUMBER: longestValid(/(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])/g, (c) =>
+    isCreditCard(digitsOnly(c)),
+  ),
   US_SOCIAL_SECURITY_NUMBER: validated(SSN, () => true),
   PHONE: (text) =>
     findPhoneNumbersInText(text, { defaultCountry: 'US' }).map(({ startsAt, endsAt }) => ({

@@ -20,9 +20,12 @@ export interface AttackFamily {
   readonly delimiters?: readonly RegExp[];
 }
 
-const PREVIOUS = '(?:all |any |the |your |my |these |those )?(?:previous|prior|above|earlier|preceding|initial|original|system|old|existing)';
-const INSTRUCTIONS = '(?:instructions?|prompts?|rules|directions|directives|guidelines|guidance|context|commands?|programming)';
-const PROMPT = '(?:system|initial|original|hidden|secret|developer|internal|pre) ?(?:prompt|instructions?|message|rules)';
+const PREVIOUS =
+  '(?:all |any |the |your |my |these |those )?(?:previous|prior|above|earlier|preceding|initial|original|system|old|existing)';
+const INSTRUCTIONS =
+  '(?:instructions?|prompts?|rules|directions|directives|guidelines|guidance|context|commands?|programming)';
+const PROMPT =
+  '(?:system|initial|original|hidden|secret|developer|internal|pre) ?(?:prompt|instructions?|message|rules)';
 
 export const ATTACK_FAMILIES: readonly AttackFamily[] = [
   {

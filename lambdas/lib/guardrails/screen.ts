@@ -58,6 +58,8 @@ async function report(
   if (decision.categories.includes(PROMPT_LEAK)) records.push(audit(runtime, caller, 'guardrail.prompt_leak', detail));
   if (decision.action === 'block') {
     records.push(audit(runtime, caller, 'guardrail.blocked', detail));
+    // The total (what the alarm watches), then one point per direction and category (the dashboard).
+    runtime.metrics?.singleMetric().addMetric('GuardrailBlocked', MetricUnit.Count, 1);
     for (const category of decision.categories) {
       const metric = runtime.metrics?.singleMetric();
       metric?.addDimensions({ direction, category });

@@ -10,8 +10,7 @@ import type { GuardrailDecision } from './guardrail.js';
 
 /** What the guarded stream yields: checked text to release, or the decision that blocked it. */
 export type GuardedChunk =
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'blocked'; readonly decision: GuardrailDecision };
+  { readonly kind: 'text'; readonly text: string } | { readonly kind: 'blocked'; readonly decision: GuardrailDecision };
 
 /** Checks one window; `before` is the tail of what was already released. */
 export type WindowCheck = (window: string, before: string) => Promise<GuardrailDecision>;
