@@ -32,6 +32,13 @@ export function canaryOf(systemPrompt: string): string | undefined {
   return CANARY_PATTERN.exec(systemPrompt)?.[0];
 }
 
+/** `text` in compatibility form, lower case, with nothing but ASCII letters and digits. */
+const lettersAndDigits = (text: string) =>
+  text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^0-9a-z]/g, '');
+
 /** Runs of `LEAK_WORDS` words of the prompt, in matching form. */
 function shinglesOf(words: readonly string[]): Set<string> {
   const shingles = new Set<string>();
@@ -50,11 +57,8 @@ export class LeakDetector {
   /** Whether `text` leaks `systemPrompt` (as the model received it). */
   leaks(text: string, systemPrompt: string): boolean {
     const canary = canaryOf(systemPrompt);
+    if (canary !== undefined && lettersAndDigits(text).includes(lettersAndDigits(canary))) return true;
     const words = wordsForMatching(text);
-    if (canary !== undefined) {
-      const squeezed = wordsForMatching(canary).join('');
-      if (text.includes(canary) || words.join('').includes(squeezed)) return true;
-    }
     const line = systemPrompt.lastIndexOf(CANARY_LINE);
     const base = line < 0 ? systemPrompt : systemPrompt.slice(0, line);
     let shingles = this.#shingles.get(base);

@@ -48,7 +48,7 @@ export const ATTACK_FAMILIES: readonly AttackFamily[] = [
     words: [
       `(?:reveal|show|print|repeat|output|display|tell|give|leak|dump|share|write|recite|spell|list|what (?:is|are|was|were)) (?:me |us )?(?:out )?(?:your|the) (?:full |whole |exact |entire |complete )?${PROMPT}`,
       `(?:repeat|print|output|recite) (?:the |all )?(?:words|text|everything|lines?) (?:above|before)(?: this)?`,
-      `(?:repeat|print|output|show) (?:your|the) prompt`,
+      `(?:repeat|print|output|show) (?:me |us )?(?:your|the) prompt`,
       `what (?:were|are) you told (?:before|at the start|initially)`,
     ],
   },
@@ -71,7 +71,7 @@ export const ATTACK_FAMILIES: readonly AttackFamily[] = [
     id: 'safety-bypass',
     source: 'OWASP LLM01:2025 (jailbreaking); MITRE ATLAS AML.T0054 "LLM Jailbreak"',
     words: [
-      `(?:disable|turn off|switch off|remove|bypass|ignore|deactivate) (?:your |all |the |any )?(?:safety |content |ethical |moral )?(?:filters?|guardrails?|restrictions|safeguards|safety|censorship|moderation)`,
+      `(?:disable|turn off|switch off|remove|bypass|ignore|deactivate) (?:your |all |the |any )?(?:safety |content |ethical |moral )?(?:filters?|guardrails?|restrictions|safeguards|censorship|moderation)`,
     ],
   },
   {
