@@ -143,7 +143,9 @@ export class BedrockGuardrail implements Guardrail {
   async checkOutput(text: string, context: OutputContext): Promise<GuardrailDecision> {
     const applied = await this.#apply('OUTPUT', text);
     const before = context.before ?? '';
-    if (!this.#leaks.leaks(before === '' ? text : `${before} ${text}`, context.systemPrompt)) return applied;
+    if (!this.#leaks.leaks(before === '' ? text : `${before} ${text}`, context.systemPrompt)) {
+      return { ...applied, holdBack: this.#leaks.trailingRun(applied.text, context.systemPrompt) };
+    }
     return combine(applied.text, [applied, { action: 'block', text: applied.text, categories: [PROMPT_LEAK] }]);
   }
 

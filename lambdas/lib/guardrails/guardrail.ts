@@ -23,6 +23,12 @@ export interface GuardrailDecision {
    * (ours) for an answer that gives the system prompt away.
    */
   readonly categories: readonly string[];
+  /**
+   * Output checks: how many characters at the end of `text` begin a verbatim run of the system
+   * prompt; a stream holds them back until the following text shows whether the run is a leak.
+   * @default 0
+   */
+  readonly holdBack?: number;
 }
 
 /** What an output check knows besides the text. */

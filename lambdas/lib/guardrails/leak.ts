@@ -53,6 +53,7 @@ function shinglesOf(words: readonly string[]): Set<string> {
  */
 export class LeakDetector {
   readonly #shingles = new Map<string, Set<string>>();
+  readonly #runs = new Map<string, Set<string>>();
 
   /** Whether `text` leaks `systemPrompt` (as the model received it). */
   leaks(text: string, systemPrompt: string): boolean {
@@ -72,6 +73,35 @@ export class LeakDetector {
       if (shingles.has(words.slice(i, i + LEAK_WORDS).join(' '))) return true;
     }
     return false;
+  }
+
+  /**
+   * How many characters at the end of `text` are a run of consecutive system-prompt words (fewer
+   * than `LEAK_WORDS`): a stream holds them back until what follows shows whether the run grows
+   * into a leak, so no part of a leak is released before it is recognised.
+   */
+  trailingRun(text: string, systemPrompt: string): number {
+    const line = systemPrompt.lastIndexOf(CANARY_LINE);
+    const base = line < 0 ? systemPrompt : systemPrompt.slice(0, line);
+    let runs = this.#runs.get(base);
+    if (!runs) {
+      runs = new Set();
+      const words = wordsForMatching(base);
+      for (let n = 1; n < LEAK_WORDS; n++) {
+        for (let i = 0; i + n <= words.length; i++) runs.add(words.slice(i, i + n).join(' '));
+      }
+      if (this.#runs.size >= 16) this.#runs.clear();
+      this.#runs.set(base, runs);
+    }
+    const starts = [...text.matchAll(/\S+/g)].map((m) => m.index);
+    let held = 0;
+    for (let j = starts.length - 1; j >= 0; j--) {
+      const start = starts[j] ?? 0;
+      const words = wordsForMatching(text.slice(start));
+      if (words.length >= LEAK_WORDS) break;
+      if (words.length > 0 && runs.has(words.join(' '))) held = text.length - start;
+    }
+    return held;
   }
 }
 

@@ -90,7 +90,9 @@ export class LocalGuardrail implements Guardrail {
   async checkOutput(text: string, context: OutputContext): Promise<GuardrailDecision> {
     const common = this.#common(text);
     const before = context.before ?? '';
-    if (!this.#leaks.leaks(before === '' ? text : `${before} ${text}`, context.systemPrompt)) return common;
+    if (!this.#leaks.leaks(before === '' ? text : `${before} ${text}`, context.systemPrompt)) {
+      return { ...common, holdBack: this.#leaks.trailingRun(common.text, context.systemPrompt) };
+    }
     return combine(common.text, [common, { action: 'block', text: common.text, categories: [PROMPT_LEAK] }]);
   }
 

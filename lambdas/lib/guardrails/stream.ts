@@ -20,23 +20,28 @@ const LOOKBACK_WORDS = 11;
 
 const SENTENCE_END = /[.!?…\n](?=\s)\s*/g;
 
-/** Where the next window ends in `pending`, or undefined when it should wait for more text. */
-export function windowEnd(pending: string, windowChars: number): number | undefined {
+/**
+ * Where the next window ends in `pending`, or undefined when it should wait for more text. The
+ * first `after` characters are text held back from the previous window (see `holdBack`): the
+ * window must go beyond them, and they do not count toward `windowChars`.
+ */
+export function windowEnd(pending: string, windowChars: number, after = 0): number | undefined {
+  const limit = windowChars + after;
   let end: number | undefined;
   for (const match of pending.matchAll(SENTENCE_END)) {
-    const after = match.index + match[0].length;
-    if (after > windowChars) break;
+    const cut = match.index + match[0].length;
+    if (cut > limit) break;
     // Only a sentence end followed by more text is certain: trailing spaces may still grow.
-    if (after < pending.length) end = after;
+    if (cut > after && cut < pending.length) end = cut;
   }
   if (end !== undefined) return end;
-  if (pending.length < windowChars) return undefined;
-  for (let i = windowChars - 1; i > 0; i--) {
+  if (pending.length < limit) return undefined;
+  for (let i = limit - 1; i > after; i--) {
     if (/\s/.test(pending[i] ?? '') && !(/\d/.test(pending[i - 1] ?? '') && /\d/.test(pending[i + 1] ?? ''))) {
       return i + 1;
     }
   }
-  return windowChars;
+  return limit;
 }
 
 /** The last `LOOKBACK_WORDS` words of `text`. */
@@ -44,31 +49,46 @@ function tailOf(text: string): string {
   return text.split(/\s+/).slice(-LOOKBACK_WORDS).join(' ');
 }
 
-/** Releases `deltas` window by window, each after `check` passed it (masked where it masked). */
+/**
+ * Releases `deltas` window by window, each after `check` passed it (masked where it masked). The
+ * end of a window that begins a verbatim run of the system prompt (`holdBack`) is kept and checked
+ * again with the next window, so a leak is recognised before any of it is released.
+ */
 export async function* checkedWindows(
   deltas: AsyncIterable<string>,
   check: WindowCheck,
   windowChars: number,
 ): AsyncGenerator<GuardedChunk> {
   let pending = '';
+  let held = 0;
   let tail = '';
-  async function* release(window: string): AsyncGenerator<GuardedChunk, boolean> {
+  /** Checks `window`; releases what passed, and returns what is held back, or undefined when blocked. */
+  async function* release(window: string, last: boolean): AsyncGenerator<GuardedChunk, string | undefined> {
     const decision = await check(window, tail);
     if (decision.action === 'block') {
       yield { kind: 'blocked', decision };
-      return false;
+      return undefined;
     }
-    tail = tailOf(`${tail} ${decision.text}`);
-    yield { kind: 'text', text: decision.text };
-    return true;
+    const hold = last ? 0 : Math.min(decision.holdBack ?? 0, decision.text.length);
+    const out = decision.text.slice(0, decision.text.length - hold);
+    if (out !== '') {
+      tail = tailOf(`${tail} ${out}`);
+      yield { kind: 'text', text: out };
+    }
+    return decision.text.slice(decision.text.length - hold);
   }
   for await (const delta of deltas) {
     pending += delta;
-    for (let end = windowEnd(pending, windowChars); end !== undefined; end = windowEnd(pending, windowChars)) {
-      const window = pending.slice(0, end);
-      pending = pending.slice(end);
-      if (!(yield* release(window))) return;
+    for (
+      let end = windowEnd(pending, windowChars, held);
+      end !== undefined;
+      end = windowEnd(pending, windowChars, held)
+    ) {
+      const kept = yield* release(pending.slice(0, end), false);
+      if (kept === undefined) return;
+      pending = kept + pending.slice(end);
+      held = kept.length;
     }
   }
-  if (pending !== '') yield* release(pending);
+  if (pending !== '') yield* release(pending, true);
 }

@@ -90,6 +90,34 @@ describe('checkedWindows', () => {
     expect(answer.startsWith(released)).toBe(true);
   });
 
+  it.each([1, 5, 40])(
+    'should release no word of an answer that recites the prompt from its first word (deltas of %i)',
+    async (size) => {
+      // Prepare
+      const systemPrompt = await system();
+
+      // Act
+      const chunks = await collect(
+        checkedWindows(deltasOf(`${systemPrompt} Anything else?`, size), check(systemPrompt), 30),
+      );
+
+      // Assess
+      expect(chunks.map((c) => c.kind)).toEqual(['blocked']);
+    },
+  );
+
+  it('should hold back prompt words only until what follows shows they are not a leak', async () => {
+    // Prepare
+    const answer = 'Sure. You are the support team now, and orders ship on Monday. Bye.';
+
+    // Act
+    const chunks = await collect(checkedWindows(deltasOf(answer, 3), check(await system()), 20));
+
+    // Assess
+    expect(chunks.every((c) => c.kind === 'text')).toBe(true);
+    expect(chunks.map((c) => (c.kind === 'text' ? c.text : '')).join('')).toBe(answer);
+  });
+
   it('should stop reading the model once a window is blocked', async () => {
     // Prepare
     let pulled = 0;
