@@ -19,15 +19,14 @@ const guardrail = () =>
     client: new BedrockRuntimeClient({ region: 'us-east-1' }),
   });
 
-const answer = (output: Partial<ApplyGuardrailCommandOutput>): ApplyGuardrailCommandOutput =>
-  ({
-    $metadata: {},
-    usage: undefined,
-    action: 'NONE',
-    outputs: [],
-    assessments: [],
-    ...output,
-  }) as ApplyGuardrailCommandOutput;
+const answer = (output: Partial<ApplyGuardrailCommandOutput>): ApplyGuardrailCommandOutput => ({
+  $metadata: {},
+  usage: undefined,
+  action: 'NONE',
+  outputs: [],
+  assessments: [],
+  ...output,
+});
 
 describe('BedrockGuardrail', () => {
   beforeEach(() => mock.reset());
