@@ -15,7 +15,7 @@ import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './secrets/env-secrets.js';
 import { openAiApiKeyFor } from './llm/api-key.js';
 import { createModel, type ModelProvider } from './llm/index.js';
-import { createGuardrail, type Guardrail } from './guardrails/index.js';
+import type { Guardrail } from './guardrails/guardrail.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets/secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
@@ -50,8 +50,11 @@ export interface Runtime {
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
-  /** Checks on model input and output (design §13); absent with `GUARDRAIL_PROVIDER=none`. */
-  readonly guardrail?: Guardrail;
+  /**
+   * Checks on model input and output (design §13). Absent: the one `GUARDRAIL_PROVIDER` names,
+   * made by the chat service on first use, so only the chat functions bundle the detectors.
+   */
+  readonly guardrail?: Guardrail | null;
   /** EMF metrics (absent locally, where logs are read by people). */
   readonly metrics?: Metrics;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
@@ -71,8 +74,8 @@ export interface RuntimeParts {
   readonly dynamoDbClient?: DynamoDBClient;
   /** @default the provider named by `LLM_PROVIDER` */
   readonly model?: ModelProvider;
-  /** @default the guardrail named by `GUARDRAIL_PROVIDER` */
-  readonly guardrail?: Guardrail;
+  /** `null` for none. @default the guardrail named by `GUARDRAIL_PROVIDER` */
+  readonly guardrail?: Guardrail | null;
   /** EMF metrics; `false` for none (the local server, whose logs are read by people). @default Powertools Metrics */
   readonly metrics?: Metrics | false;
   /** @default Date.now */
@@ -153,7 +156,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     model:
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
-    guardrail: parts.guardrail ?? createGuardrail(config, secrets),
+    ...(parts.guardrail === undefined ? {} : { guardrail: parts.guardrail }),
     metrics,
     idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
     ...(publisher ? { webhooks: { publisher, onDropped } } : {}),

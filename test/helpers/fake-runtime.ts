@@ -398,8 +398,8 @@ export interface FakeRuntimeOptions {
   readonly snapshot?: SecretSnapshot;
   /** @default the echo model */
   readonly model?: ModelProvider;
-  /** @default none (no guardrail) */
-  readonly guardrail?: Guardrail;
+  /** `null` for none. @default the one `GUARDRAIL_PROVIDER` names (the local guardrail) */
+  readonly guardrail?: Guardrail | null;
   /** @default none */
   readonly metrics?: Metrics;
 }
@@ -435,7 +435,7 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
     model: options.model ?? new EchoModel(),
-    ...(options.guardrail ? { guardrail: options.guardrail } : {}),
+    ...(options.guardrail === undefined ? {} : { guardrail: options.guardrail }),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     idempotency,
     clock: clock.now,

@@ -12,6 +12,21 @@ import type { Runtime } from '../runtime.js';
 import { abuseChecks } from './abuse.js';
 import { PROMPT_ATTACK, PROMPT_LEAK, pass, type GuardrailDecision, type GuardrailDirection } from './guardrail.js';
 import { checkedWindows, type GuardedChunk } from './stream.js';
+import { createGuardrail } from './index.js';
+import type { Guardrail } from './guardrail.js';
+
+const configured = new WeakMap<Runtime, Guardrail | null>();
+
+/** The runtime's guardrail: the one it was given, else the configured one, made once per runtime. */
+function guardrailOf(runtime: Runtime): Guardrail | null {
+  if (runtime.guardrail !== undefined) return runtime.guardrail;
+  let guardrail = configured.get(runtime);
+  if (guardrail === undefined) {
+    guardrail = createGuardrail(runtime.config, runtime.secrets) ?? null;
+    configured.set(runtime, guardrail);
+  }
+  return guardrail;
+}
 
 /** Who a screened turn is for: the audit source and the verified user, if any. */
 export interface ScreenedCaller {
@@ -95,7 +110,7 @@ async function guarded(
 
 /** Checks the visitor's message; pass-through when there is no guardrail. */
 export async function screenInput(runtime: Runtime, caller: ScreenedCaller, text: string): Promise<GuardrailDecision> {
-  const { guardrail } = runtime;
+  const guardrail = guardrailOf(runtime);
   if (!guardrail) return pass(text);
   const decision = await guarded(runtime, caller, 'input', text, () => guardrail.checkInput(text));
   await report(runtime, caller, 'input', decision);
@@ -110,7 +125,7 @@ export async function screenOutput(
   systemPrompt: string,
   before = '',
 ): Promise<GuardrailDecision> {
-  const { guardrail } = runtime;
+  const guardrail = guardrailOf(runtime);
   if (!guardrail) return pass(text);
   const decision = await guarded(runtime, caller, 'output', text, () =>
     guardrail.checkOutput(text, { systemPrompt, before }),
@@ -121,7 +136,8 @@ export async function screenOutput(
 
 /** The system prompt to send: with the guardrail's canary, when there is a guardrail. */
 export async function guardedSystemPrompt(runtime: Runtime, base: string): Promise<string> {
-  return runtime.guardrail ? runtime.guardrail.systemPrompt(base) : base;
+  const guardrail = guardrailOf(runtime);
+  return guardrail ? guardrail.systemPrompt(base) : base;
 }
 
 /**
@@ -134,7 +150,7 @@ export function screenStream(
   deltas: AsyncIterable<string>,
   systemPrompt: string,
 ): AsyncIterable<GuardedChunk> {
-  if (!runtime.guardrail) return unguarded(deltas);
+  if (!guardrailOf(runtime)) return unguarded(deltas);
   return checkedWindows(
     deltas,
     (window, before) => screenOutput(runtime, caller, window, systemPrompt, before),
