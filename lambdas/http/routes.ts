@@ -8,6 +8,12 @@ import type { Role } from '../lib/roles.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
+/**
+ * The credential a route requires: none, the widget key, or a bearer key on an admin route
+ * (`admin`) or on the token route (`server`); which role the bearer key needs is the route's.
+ */
+export type AuthKind = 'none' | 'widget' | 'admin' | 'server';
+
 /** The Lambda entry files under `lambdas/handlers/`. */
 export type HandlerName =
   | 'post-chat'

@@ -154,7 +154,8 @@ describe('error mapper middleware', () => {
   ])('It should hide the message of an application error with status %s', async (_label, status, error) => {
     // Act
     const { response } = await run(
-      () => new AppError(status === 500 ? 'INTERNAL_ERROR' : 'UPSTREAM_ERROR', status, 'db password=hunter2 at 10.0.0.3'),
+      () =>
+        new AppError(status === 500 ? 'INTERNAL_ERROR' : 'UPSTREAM_ERROR', status, 'db password=hunter2 at 10.0.0.3'),
     );
 
     // Assess
