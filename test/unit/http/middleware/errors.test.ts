@@ -20,11 +20,8 @@ import { chatRequest, errorOf, fakeRuntime, invoke } from '../../../helpers/fake
 
 /** A handler that throws whatever `make` returns. */
 const throwing = (make: () => unknown) =>
-  defineHandler({
-    auth: 'none',
-    run: async () => {
-      throw make();
-    },
+  defineHandler({ auth: 'none' }, async () => {
+    throw make();
   });
 
 async function run(make: () => unknown) {
