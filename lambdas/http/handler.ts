@@ -14,6 +14,7 @@ import { cors } from './middleware/cors.js';
 import { errorMapper } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
+import { mergeHeaderCase, repeatedHeaders } from './middleware/repeated-headers.js';
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
@@ -90,8 +91,10 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
 
     const lockout = lockoutFor(config);
     const chain = middy<APIGatewayProxyEvent, HandlerResult, Error, AppContext>()
+      .use(mergeHeaderCase())
       .use(httpHeaderNormalizer())
       .use(requestContext({ logger, clock }))
+      .use(repeatedHeaders())
       .use(securityHeaders({ production: config.production }))
       .use(cors({ rulesFor, audit, clock }))
       .use(rateLimitHeaders({ windowMs: config.rateLimit.windowMs, clock }))
