@@ -638,7 +638,7 @@ describe('tiersFor and lockoutFor', () => {
       { body: { sessionId: 's-1', message: 'hi' } },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-1', limit: 12 },
+        { tier: 'session', key: 's-1|anonymous', limit: 12 },
       ],
     ],
     [
@@ -646,7 +646,7 @@ describe('tiersFor and lockoutFor', () => {
       { pathSessionId: 's-2' },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-2', limit: 12 },
+        { tier: 'session', key: 's-2|anonymous', limit: 12 },
       ],
     ],
     [
@@ -654,7 +654,7 @@ describe('tiersFor and lockoutFor', () => {
       { pathSessionId: 's-path', body: { sessionId: 's-body' } },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-path', limit: 12 },
+        { tier: 'session', key: 's-path|anonymous', limit: 12 },
       ],
     ],
     [
@@ -670,7 +670,7 @@ describe('tiersFor and lockoutFor', () => {
       { body: { sessionId: 's-1' }, token },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-1', limit: 12 },
+        { tier: 'session', key: 's-1|user:user-1', limit: 12 },
         { tier: 'user', key: 'user-1', limit: 13 },
       ],
     ],
