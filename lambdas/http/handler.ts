@@ -19,7 +19,7 @@ import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
 import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
-import { isAdminPath, requiredRole } from './routes.js';
+import { isAdminPath, requiredRole, resourceFor } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
 import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
@@ -84,10 +84,13 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
     const list = spec.corsList ?? (spec.auth === 'admin' ? 'admin' : 'widget');
     const widgetRules =
       config.corsOrigins.length > 0 || config.production ? config.corsOrigins : [{ kind: 'any' as const }];
-    const rulesFor = (request: AppRequest) =>
-      list === 'admin' || (list === 'by-path' && isAdminPath(routePath(request.event)))
-        ? config.adminCorsOrigins
-        : widgetRules;
+    const rulesFor = (request: AppRequest) => {
+      if (list !== 'by-path') return list === 'admin' ? config.adminCorsOrigins : widgetRules;
+      // Only a path of the route table takes a list: `/V1/ADMIN/audit` and the like get no grant.
+      const path = routePath(request.event);
+      if (resourceFor(path) === undefined) return undefined;
+      return isAdminPath(path) ? config.adminCorsOrigins : widgetRules;
+    };
 
     const lockout = lockoutFor(config);
     const chain = middy<APIGatewayProxyEvent, HandlerResult, Error, AppContext>()
