@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { canonicalIp } from '../lambdas/lib/client-address.js';
 import { createDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
@@ -118,7 +119,7 @@ export async function startLocalServer(
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       // The socket may be gone once the body has been read: take the address first.
-      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+      const sourceIp = canonicalIp(req.socket.remoteAddress ?? 'unknown');
       const target = splitTarget(req.url ?? '/');
       if (await localRoutes(req, res, target)) return;
       const match = matchRoute(req.method ?? 'GET', target.path);
