@@ -126,7 +126,13 @@ export async function startLocalServer(
       const body = await readBody(req);
       const handler = handlers[match.handler];
       if (!handler) throw new Error(`no handler ${match.handler}`);
-      await writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), toContext(match.handler)));
+      // The client hanging up before the answer is written stops the handler's work (the model call).
+      const clientGone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) clientGone.abort();
+      });
+      const context = toContext(match.handler, clientGone.signal);
+      await writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), context));
     } catch (error) {
       const requestId = randomUUID();
       logger.error('local adapter failure', { requestId, error });

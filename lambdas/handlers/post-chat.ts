@@ -6,6 +6,7 @@ import { chatTurnOf, runChatTurn } from '../lib/chat-service.js';
 import { defineHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
 import { idempotencyKeyOf, runIdempotentTurn } from '../http/idempotency.js';
+import { requestSignal } from '../http/request-signal.js';
 import { chatRequestSchema } from '../lib/schemas.js';
 
 export const { handler, build } = defineHandler({
@@ -15,7 +16,8 @@ export const { handler, build } = defineHandler({
     const key = idempotencyKeyOf(event);
     const turn = chatTurnOf(body, state);
     if (key === undefined) {
-      const { message } = await runChatTurn(runtime, turn);
+      // The model call stops when the caller is gone or the deadline nears; the user message stays stored once.
+      const { message } = await runChatTurn(runtime, turn, requestSignal(context));
       return json(200, { sessionId: body.sessionId, message });
     }
     const { message, replayed } = await runIdempotentTurn(runtime, turn, key, context);
