@@ -36,6 +36,8 @@ export interface LocalServer {
 }
 
 const TABLE_RETRY_MS = 1000;
+/** How long the embedded engine may take to create the tables before start-up fails. */
+const TABLES_READY_TIMEOUT_MS = 90_000;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The answer when the adapter itself fails: the contract's 500, decorated by the same security-headers middleware. */
@@ -46,10 +48,33 @@ async function lastResortResponse(config: Config): Promise<APIGatewayProxyResult
   return response;
 }
 
-/** Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until DynamoDB is back. */
-function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): () => void {
+/** `/health` before the tables exist: the contract's 503, decorated like any other answer. */
+async function notReadyResponse(config: Config): Promise<APIGatewayProxyResult> {
+  const body = {
+    error: { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable. Try again later.' },
+  };
+  const response = json(503, body, { Vary: 'Origin', 'Retry-After': '1' });
+  await securityHeaders({ production: config.production }).after?.({ response } as AppRequest as never);
+  return response;
+}
+
+/** The table keeper: whether the tables exist, and a promise that settles once they do. */
+interface TableKeeper {
+  readonly ready: Promise<void>;
+  isReady(): boolean;
+  stop(): void;
+}
+
+/**
+ * Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until
+ * DynamoDB is back. Ready once every table is `ACTIVE`; until then `/health` answers 503.
+ */
+function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): TableKeeper {
   let stopped = false;
+  let ready = false;
   let timer: NodeJS.Timeout | undefined;
+  let markReady: () => void = () => undefined;
+  const readyPromise = new Promise<void>((resolveReady) => (markReady = resolveReady));
   const attempt = async (): Promise<void> => {
     try {
       await ensureTables(client, [
@@ -57,6 +82,8 @@ function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logg
         { name: config.securityTable, schema: SECURITY_SCHEMA },
         { name: config.idempotencyTable, schema: IDEMPOTENCY_SCHEMA },
       ]);
+      ready = true;
+      markReady();
       logger.info('tables ready', {
         conversationsTable: config.conversationsTable,
         securityTable: config.securityTable,
@@ -68,10 +95,27 @@ function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logg
     }
   };
   void attempt();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  return {
+    ready: readyPromise,
+    isReady: () => ready,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
+}
+
+/** Resolves when `promise` does, or rejects with `message` after `ms`. */
+async function within(promise: Promise<void>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts the local server described by `env`. */
@@ -110,7 +154,24 @@ export async function startLocalServer(
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true }),
   });
-  const stopTables = keepEnsuringTables(tableClient, config, logger);
+  const tables = keepEnsuringTables(tableClient, config, logger);
+  if (db) {
+    // The embedded engine is ours: accept connections only once the tables exist, so a client that
+    // waits for the port (or `/health`) never meets a table that is not there yet.
+    const embedded = db;
+    try {
+      await within(
+        tables.ready,
+        TABLES_READY_TIMEOUT_MS,
+        `DynamoDB (${embedded.engine} at ${embedded.endpoint}) did not create the tables within ${TABLES_READY_TIMEOUT_MS / 1000} s`,
+      );
+    } catch (error) {
+      tables.stop();
+      tableClient.destroy();
+      await embedded.stop();
+      throw error;
+    }
+  }
 
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, defined]) => [name, defined.build(runtime)]),
@@ -123,6 +184,12 @@ export async function startLocalServer(
       const target = splitTarget(req.url ?? '/');
       if (await localRoutes(req, res, target)) return;
       const match = matchRoute(req.method ?? 'GET', target.path);
+      // An external endpoint that is not ready yet (design §8: the server starts anyway): not healthy.
+      if (match.handler === 'health' && !tables.isReady()) {
+        res.writeHead(503, { ...notReady.headers, 'X-Request-Id': randomUUID() });
+        res.end(notReady.body);
+        return;
+      }
       const body = await readBody(req);
       const handler = handlers[match.handler];
       if (!handler) throw new Error(`no handler ${match.handler}`);
@@ -141,6 +208,7 @@ export async function startLocalServer(
     }
   };
   const lastResort = await lastResortResponse(config);
+  const notReady = await notReadyResponse(config);
   const server: Server = createServer((req, res) => void serve(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -164,7 +232,7 @@ export async function startLocalServer(
     url: `http://${host}:${port}`,
     config,
     close: async () => {
-      stopTables();
+      tables.stop();
       runtime.webhooks?.publisher.close();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
