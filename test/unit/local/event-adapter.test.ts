@@ -51,7 +51,10 @@ describe('local event adapter', () => {
     ['Content-Type', ['text/plain', 'application/json']],
   ])('should keep the last %s in headers and every copy, in order, in multiValueHeaders', (name, values) => {
     // Act
-    const event = eventFor('/health', values.flatMap((value) => [name, value]));
+    const event = eventFor(
+      '/health',
+      values.flatMap((value) => [name, value]),
+    );
 
     // Assess
     expect(event.headers[name]).toBe(values.at(-1));
