@@ -15,11 +15,10 @@ import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
+import { errorBody, INTERNAL_ERROR_MESSAGE, securityHeaderTable, serverErrorMessage } from '../lambdas/http/contract.js';
 import { json } from '../lambdas/http/responses.js';
-import type { AppRequest } from '../lambdas/http/request.js';
 import { matchRoute } from '../lambdas/http/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
-import { securityHeaders } from '../lambdas/http/middleware/security-headers.js';
 import { CONVERSATIONS_SCHEMA, IDEMPOTENCY_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
 import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
 import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-adapter.js';
@@ -40,22 +39,21 @@ const TABLE_RETRY_MS = 1000;
 const TABLES_READY_TIMEOUT_MS = 90_000;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** The answer when the adapter itself fails: the contract's 500, decorated by the same security-headers middleware. */
-async function lastResortResponse(config: Config): Promise<APIGatewayProxyResult> {
-  const body = { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } };
-  const response = json(500, body, { Vary: 'Origin' });
-  await securityHeaders({ production: config.production }).after?.({ response } as AppRequest as never);
-  return response;
+/** The answer when the adapter itself fails: the contract's 500 with the contract's security headers. */
+function lastResortResponse(config: Config): APIGatewayProxyResult {
+  return json(500, errorBody('INTERNAL_ERROR', INTERNAL_ERROR_MESSAGE), {
+    Vary: 'Origin',
+    ...securityHeaderTable(config.production),
+  });
 }
 
-/** `/health` before the tables exist: the contract's 503, decorated like any other answer. */
-async function notReadyResponse(config: Config): Promise<APIGatewayProxyResult> {
-  const body = {
-    error: { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable. Try again later.' },
-  };
-  const response = json(503, body, { Vary: 'Origin', 'Retry-After': '1' });
-  await securityHeaders({ production: config.production }).after?.({ response } as AppRequest as never);
-  return response;
+/** `/health` before the tables exist: the contract's 503 with the contract's security headers. */
+function notReadyResponse(config: Config): APIGatewayProxyResult {
+  return json(503, errorBody('SERVICE_UNAVAILABLE', serverErrorMessage(503)), {
+    Vary: 'Origin',
+    'Retry-After': '1',
+    ...securityHeaderTable(config.production),
+  });
 }
 
 /** The table keeper: whether the tables exist, and a promise that settles once they do. */
@@ -207,8 +205,8 @@ export async function startLocalServer(
       res.end(lastResort.body);
     }
   };
-  const lastResort = await lastResortResponse(config);
-  const notReady = await notReadyResponse(config);
+  const lastResort = lastResortResponse(config);
+  const notReady = notReadyResponse(config);
   const server: Server = createServer((req, res) => void serve(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
