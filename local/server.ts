@@ -15,7 +15,12 @@ import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
-import { errorBody, INTERNAL_ERROR_MESSAGE, securityHeaderTable, serverErrorMessage } from '../lambdas/http/contract.js';
+import {
+  errorBody,
+  INTERNAL_ERROR_MESSAGE,
+  securityHeaderTable,
+  serverErrorMessage,
+} from '../lambdas/http/contract.js';
 import { json } from '../lambdas/http/responses.js';
 import { matchRoute } from '../lambdas/http/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
