@@ -49,6 +49,8 @@ const GRANTS: Readonly<Record<HandlerName, Grant>> = {
   'admin-revoke-key': { conversations: false },
   'mint-token': { conversations: false },
   'revoke-token': { conversations: false },
+  'visitor-challenge': { conversations: false },
+  'mint-visitor-token': { conversations: false },
   health: { conversations: false },
   'route-fallback': { conversations: false },
 };

@@ -21,6 +21,8 @@ import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
+import type { Config } from '../lib/config.js';
+import type { LimitCheck } from '../lib/rate-limiter.js';
 import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
 
 type Schema = ZodType | undefined;
@@ -44,12 +46,15 @@ export interface HandlerSpec<B extends Schema, Q extends Schema, P extends Schem
   readonly auth: AuthKind;
   /**
    * Widget routes: whether a widget token is required (`required`) or accepted when present
-   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
+   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required), or not required even
+   * then (`never-required`: the visitor-token routes, where a visitor gets its first token).
    * @default 'optional'
    */
-  readonly token?: 'optional' | 'required';
+  readonly token?: 'optional' | 'required' | 'never-required';
   /** The JSON body schema; routes without one take no body. */
   readonly body?: B;
+  /** Rate-limit tiers this route takes on top of its credential's. @default none */
+  readonly extraTiers?: (config: Config) => (request: AppRequest) => LimitCheck[];
   readonly query?: Q;
   readonly params?: P;
   /** Which CORS allow-list applies: admin routes use `ADMIN_CORS_ORIGIN`. @default admin when `auth` is admin, else by path */
@@ -73,6 +78,10 @@ export interface DefinedHandler {
   readonly handler: LambdaHandler | StreamingLambdaHandler;
   readonly build: (runtime: Runtime) => LambdaHandler;
 }
+
+type Tiers = (request: AppRequest) => LimitCheck[];
+const withTiers = (base: Tiers, extra: Tiers | undefined): Tiers =>
+  extra === undefined ? base : (request) => [...base(request), ...extra(request)];
 
 /** Wraps `spec` in the security chain; the Lambda runtime is built on the first invocation. */
 export function defineHandler<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(
@@ -105,7 +114,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           graceSeconds: config.secretGraceSeconds,
           keys: runtime.apiKeys,
           role: (request) => requiredRole(request.event.httpMethod, request.event.resource),
-          requireToken: spec.token === 'required' || config.requireWidgetToken,
+          requireToken: spec.token === 'required' || (spec.token !== 'never-required' && config.requireWidgetToken),
           tokenPolicy: {
             maxTtlSeconds: config.widgetTokenMaxTtlSeconds,
             audience: config.widgetTokenAudience,
@@ -123,7 +132,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
       chain.use(
         rateLimit({
           limiter: runtime.rateLimiter,
-          tiers: tiersFor(spec.auth, config),
+          tiers: withTiers(tiersFor(spec.auth, config), spec.extraTiers?.(config)),
           lockout,
           failOpen: config.rateLimit.failOpen,
           audit,

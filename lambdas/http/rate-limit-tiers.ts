@@ -50,3 +50,10 @@ export function lockoutFor(config: Config): (request: AppRequest) => LimitCheck 
     limit: config.rateLimit.authFailureMax,
   });
 }
+
+/** `POST /v1/visitor-tokens`: minted tokens per client address (design §14), on top of the widget tiers. */
+export function visitorMintTiers(config: Config): (request: AppRequest) => LimitCheck[] {
+  return (request) => [
+    { tier: 'visitor-mint', key: clientKey(request.context.app.ip), limit: config.rateLimit.visitorTokenMax },
+  ];
+}

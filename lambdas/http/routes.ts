@@ -24,6 +24,8 @@ export type HandlerName =
   | 'admin-create-key'
   | 'admin-list-keys'
   | 'admin-revoke-key'
+  | 'visitor-challenge'
+  | 'mint-visitor-token'
   | 'route-fallback';
 
 /** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
@@ -62,6 +64,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/admin/keys', handler: 'admin-create-key', role: 'admin' },
   { method: 'GET', path: '/v1/admin/keys', handler: 'admin-list-keys', role: 'admin:read' },
   { method: 'DELETE', path: '/v1/admin/keys/{keyId}', handler: 'admin-revoke-key', role: 'admin' },
+  { method: 'GET', path: '/v1/visitor-tokens/challenge', handler: 'visitor-challenge' },
+  { method: 'POST', path: '/v1/visitor-tokens', handler: 'mint-visitor-token' },
   { method: 'GET', path: '/health', handler: 'health' },
 ];
 

@@ -123,6 +123,16 @@ export class KeyLimitError extends AppError {
   }
 }
 
+/** 400: a visitor-token proof of work is missing, wrong, expired or already used (design §14). */
+export class ChallengeFailedError extends AppError {
+  /** Why, for logs and audit only (never shown to the client). */
+  readonly reason: string;
+  constructor(reason: string, options?: AppErrorOptions) {
+    super('CHALLENGE_FAILED', 400, 'The challenge solution is missing, wrong, expired or already used.', options);
+    this.reason = reason;
+  }
+}
+
 /** 413: the body is larger than `MAX_BODY_BYTES`. */
 export class PayloadTooLargeError extends AppError {
   constructor(limit: number, options?: AppErrorOptions) {

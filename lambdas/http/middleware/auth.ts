@@ -23,6 +23,7 @@ import { roleAllows, type Role } from '../../lib/roles.js';
 import { acceptedValues, type SecretName, type SecretProvider } from '../../lib/secrets.js';
 import { RateLimitError, type LimitCheck, type RateLimiter } from '../../lib/rate-limiter.js';
 import type { AuditType } from '../../lib/audit-events.js';
+import { checkTokenOrigin } from '../../lib/token-origin.js';
 import { InvalidTokenError, MAX_TOKEN_CHARS, verifyWidgetToken, type TokenPolicy } from '../../lib/tokens.js';
 
 /**
@@ -134,6 +135,7 @@ export function auth(options: AuthOptions): MiddlewareObj {
     try {
       if (token === undefined || token.length > MAX_TOKEN_CHARS) throw new InvalidTokenError('malformed_header');
       const verified = await verifyWidgetToken(token, signing, tokenPolicy, clock());
+      checkTokenOrigin(verified, request.event.headers?.origin);
       request.context.app.token = verified;
       request.context.app.actor = `user:${verified.userId}`;
     } catch (error) {
