@@ -87,7 +87,8 @@ export async function verifyVisitorSolution(
   maxNumber: number,
   nowMs: number,
 ): Promise<VerifiedSolution> {
-  if (pow.length > MAX_PAYLOAD_CHARS || !/^[A-Za-z0-9+/]+={0,2}$/.test(pow)) throw new ChallengeFailedError('malformed');
+  if (pow.length > MAX_PAYLOAD_CHARS || !/^[A-Za-z0-9+/]+={0,2}$/.test(pow))
+    throw new ChallengeFailedError('malformed');
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(pow, 'base64').toString('utf8'));
