@@ -188,18 +188,27 @@ describe('visitor tokens', () => {
     expect(auditTypes(fake)).toContain('rate_limit.exceeded');
   });
 
-  it.each([
-    ['challenge', (api: ReturnType<typeof routes>) => api.challenge(null)],
-    ['mint', (api: ReturnType<typeof routes>) => api.mint({}, null)],
-  ])('should refuse a %s request without Origin with 403 ORIGIN_NOT_ALLOWED', async (_name, call) => {
+  it('should refuse a mint request without Origin with 403 ORIGIN_NOT_ALLOWED', async () => {
     // Prepare
     const fake = fakeRuntime({ env: { ...ENV, VISITOR_CHALLENGE: 'none' } });
 
     // Act
-    const response = await call(routes(fake));
+    const response = await routes(fake).mint({}, null);
 
     // Assess
     expect([response.statusCode, errorOf(response).code]).toEqual([403, 'ORIGIN_NOT_ALLOWED']);
+  });
+
+  it('should serve a challenge without Origin, as a same-origin page fetches it', async () => {
+    // Prepare
+    const fake = fakeRuntime({ env: ENV });
+
+    // Act
+    const response = await routes(fake).challenge(null);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toMatchObject({ algorithm: 'SHA-256', maxnumber: 1000 });
   });
 
   it('should refuse a challenge from an origin not on the allow-list', async () => {
