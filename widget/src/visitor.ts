@@ -115,6 +115,8 @@ export function visitorTokens(options: VisitorTokenOptions): VisitorTokens {
       headers: { ...headers, ...paid.headers, 'Content-Type': 'application/json' },
       body: JSON.stringify(paid.body),
     });
+    // A 202 is the WAF's own challenge answer: its integration script did not give a token.
+    if (response.status !== 201) throw new ChatError('TOKEN_UNAVAILABLE', response.status);
     const minted = (await response.json()) as Stored;
     write({ token: minted.token, expiresAt: minted.expiresAt });
     return minted.token;
