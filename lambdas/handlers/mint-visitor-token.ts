@@ -5,17 +5,13 @@
  */
 import { defineHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { visitorMintTiers } from '../http/rate-limit-tiers.js';
-import { visitorTokenRequestSchema } from '../lib/schemas.js';
+import { route } from '../http/routes.js';
 import { redeemSolution } from '../lib/visitors/redeem.js';
 import { mintVisitorToken, visitorOrigin } from '../lib/visitors/visitor-token.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'widget',
-  token: 'never-required',
-  body: visitorTokenRequestSchema,
-  extraTiers: visitorMintTiers,
-  run: async ({ body, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/visitor-tokens'),
+  async ({ body, state, runtime }) => {
     const { config } = runtime;
     const origin = visitorOrigin(state.corsOrigin);
     if (config.visitor.challenge === 'pow') await redeemSolution(runtime, state, body.pow);
@@ -28,4 +24,4 @@ export const { handler, build } = defineHandler({
     );
     return json(201, minted);
   },
-});
+);

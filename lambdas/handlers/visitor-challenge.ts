@@ -5,17 +5,15 @@
  */
 import { defineHandler } from '../http/handler.js';
 import { json } from '../http/responses.js';
-import { emptyQuerySchema } from '../lib/schemas.js';
+import { route } from '../http/routes.js';
 import { createVisitorChallenge } from '../lib/visitors/challenge.js';
 import { challengeKeys } from '../lib/visitors/redeem.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'widget',
-  token: 'never-required',
-  query: emptyQuerySchema,
-  run: async ({ runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('GET /v1/visitor-tokens/challenge'),
+  async ({ runtime }) => {
     const [key] = await challengeKeys(runtime);
     const challenge = await createVisitorChallenge(key as string, runtime.config.visitor.powMaxNumber, runtime.clock());
     return json(200, challenge);
   },
-});
+);

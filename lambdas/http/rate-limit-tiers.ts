@@ -4,7 +4,7 @@
  * key (the root server key, or each managed key on its own); admin routes per client address; and, for every authenticated route, the
  * failed-authentication lockout per client address. IPv6 clients are grouped by /64.
  */
-import type { AuthKind } from './middleware/auth.js';
+import type { AuthKind } from './routes.js';
 import type { Config } from '../lib/config.js';
 import { clientKey, type LimitCheck } from '../lib/rate-limiter.js';
 import type { AppRequest } from './request.js';
@@ -19,8 +19,22 @@ function sessionOf(request: AppRequest): string | undefined {
   return sessionIdSchema.safeParse(candidate).success ? (candidate as string) : undefined;
 }
 
-/** The tiers a request with credential `kind` consumes. */
-export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
+/**
+ * The tiers a request with credential `kind` consumes, plus the route's `extra` tier
+ * (`visitor-mint`: visitor tokens minted per client address, design §14).
+ */
+export function tiersFor(
+  kind: AuthKind,
+  config: Config,
+  extra?: 'visitor-mint',
+): (request: AppRequest) => LimitCheck[] {
+  const base = credentialTiers(kind, config);
+  if (extra === undefined) return base;
+  const limit = config.rateLimit.visitorTokenMax;
+  return (request) => [...base(request), { tier: extra, key: clientKey(request.context.app.ip), limit }];
+}
+
+function credentialTiers(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
   const limits = config.rateLimit;
   switch (kind) {
     case 'none':
@@ -49,11 +63,4 @@ export function lockoutFor(config: Config): (request: AppRequest) => LimitCheck 
     key: clientKey(request.context.app.ip),
     limit: config.rateLimit.authFailureMax,
   });
-}
-
-/** `POST /v1/visitor-tokens`: minted tokens per client address (design §14), on top of the widget tiers. */
-export function visitorMintTiers(config: Config): (request: AppRequest) => LimitCheck[] {
-  return (request) => [
-    { tier: 'visitor-mint', key: clientKey(request.context.app.ip), limit: config.rateLimit.visitorTokenMax },
-  ];
 }
