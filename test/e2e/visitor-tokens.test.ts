@@ -9,7 +9,7 @@
  */
 import { solveChallenge } from 'altcha-lib/v1';
 import { errorOf, http, type HttpResponse } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { runServerExpectingExit, startServer, testSecrets, type RunningServer } from '../helpers/local-server.js';
 
 const SITE = 'http://shop.localhost:8080';
 const OTHER_SITE = 'http://blog.localhost:8080';
@@ -257,4 +257,56 @@ describe('visitor tokens', () => {
     );
     expect(mine.map((e) => e.detail.reason)).toEqual(['malformed']);
   });
+});
+
+describe('VISITOR_CHALLENGE on the local server', () => {
+  it(
+    'should stand in for the WAF with the proof of work when VISITOR_CHALLENGE=waf',
+    async () => {
+      // Prepare
+      const local = await startServer({ VISITOR_CHALLENGE: 'waf', CORS_ORIGIN: SITE, VISITOR_POW_MAX_NUMBER: '1000' });
+      try {
+        const headers = {
+          'X-Widget-Api-Key': local.secrets.widgetKey,
+          Origin: SITE,
+          'Content-Type': 'application/json',
+        };
+
+        // Act
+        const unpaid = await http(`${local.url}/v1/visitor-tokens`, { method: 'POST', headers, body: '{}' });
+
+        // Assess
+        expectCode(unpaid, 400, 'CHALLENGE_FAILED');
+      } finally {
+        await local.stop();
+      }
+    },
+    START_TIMEOUT_MS,
+  );
+
+  it(
+    'should refuse to start in production with VISITOR_CHALLENGE=none',
+    async () => {
+      // Prepare
+      const secrets = testSecrets();
+
+      // Act
+      const { code, output } = await runServerExpectingExit({
+        APP_ENV: 'production',
+        CORS_ORIGIN: SITE,
+        VISITOR_CHALLENGE: 'none',
+        WIDGET_API_KEY: secrets.widgetKey,
+        ADMIN_API_KEY: secrets.adminKey,
+        SERVER_API_KEY: secrets.serverKey,
+        WIDGET_SIGNING_SECRET: secrets.signingSecret,
+      });
+
+      // Assess
+      expect(code).not.toBeNull();
+      expect(code).not.toBe(0);
+      expect(output).toContain('VISITOR_CHALLENGE must be pow or waf when APP_ENV=production');
+      expect(output).not.toMatch(/listening on/);
+    },
+    START_TIMEOUT_MS,
+  );
 });
