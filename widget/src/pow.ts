@@ -6,21 +6,7 @@
  * policy). Where no worker can be started it runs on the main thread, a few hashes at a time.
  */
 
-/** A challenge as `GET /v1/visitor-tokens/challenge` returns it. */
-export interface PowChallenge {
-  readonly algorithm: string;
-  readonly challenge: string;
-  readonly maxnumber: number;
-  readonly salt: string;
-  readonly signature: string;
-}
-
-/** A solution: the number, how long the search took (ms), and whether a worker found it. */
-export interface PowSolution {
-  readonly number: number;
-  readonly took: number;
-  readonly worker: boolean;
-}
+import type { PowChallenge, PowSolution } from './visitor.js';
 
 /**
  * The search. Its source text is also the worker's program, so it must refer to nothing outside
@@ -118,18 +104,4 @@ export async function solvePow(c: PowChallenge): Promise<PowSolution | null> {
     found = await search(c.challenge, c.salt, c.maxnumber);
   }
   return found === null ? null : { number: found, took: Date.now() - started, worker };
-}
-
-/** The base64 payload `POST /v1/visitor-tokens` takes as `pow`. */
-export function powPayload(c: PowChallenge, solution: PowSolution): string {
-  return btoa(
-    JSON.stringify({
-      algorithm: c.algorithm,
-      challenge: c.challenge,
-      number: solution.number,
-      salt: c.salt,
-      signature: c.signature,
-      took: solution.took,
-    }),
-  );
 }

@@ -2,20 +2,54 @@
  * Anonymous mode (design §14): with no `getToken` from the page, the widget gets a visitor token
  * of its own. It fetches a challenge, solves it (`pow.ts`), mints the token with
  * `POST /v1/visitor-tokens` and keeps it in `sessionStorage` until shortly before it expires.
- * Deployed with `visitorChallenge=waf`, it instead loads the web ACL's integration script and
- * sends its token (`X-Aws-Waf-Token`); the proof of work is then the WAF's.
+ * Deployed with `visitorChallenge=waf`, it instead sends a WAF token (`X-Aws-Waf-Token`, from
+ * `waf.ts`); the proof of work is then the WAF's.
  */
 import { errorFrom, type GetToken } from './client.js';
 import { ChatError } from './errors.js';
-import { powPayload, solvePow, type PowChallenge } from './pow.js';
 import type { KeyValueStore } from './session.js';
+
+/** A challenge as `GET /v1/visitor-tokens/challenge` returns it. */
+export interface PowChallenge {
+  readonly algorithm: string;
+  readonly challenge: string;
+  readonly maxnumber: number;
+  readonly salt: string;
+  readonly signature: string;
+}
+
+/** A solution: the number, how long the search took (ms), and whether a worker found it. */
+export interface PowSolution {
+  readonly number: number;
+  readonly took: number;
+  readonly worker: boolean;
+}
+
+/** Solves a challenge (`solvePow` of `pow.ts` in the browser); null when it has no solution. */
+export type PowSolver = (challenge: PowChallenge) => Promise<PowSolution | null>;
+
+/** The base64 payload `POST /v1/visitor-tokens` takes as `pow`. */
+export function powPayload(c: PowChallenge, solution: PowSolution): string {
+  return btoa(
+    JSON.stringify({
+      algorithm: c.algorithm,
+      challenge: c.challenge,
+      number: solution.number,
+      salt: c.salt,
+      signature: c.signature,
+      took: solution.took,
+    }),
+  );
+}
 
 export interface VisitorTokenOptions {
   /** The API base URL, ending in `/`. */
   readonly apiUrl: string;
   readonly widgetKey: string;
-  /** The AWS WAF JavaScript integration URL (`…/jsapi.js`) of the API's web ACL. @default none: proof of work */
-  readonly wafIntegrationUrl?: string;
+  /** Solves the proof of work (`solvePow`). */
+  readonly solve: PowSolver;
+  /** A WAF token source (`wafTokens` of the web ACL's integration URL). @default none: proof of work */
+  readonly wafToken?: () => Promise<string>;
   readonly storage: () => TokenStore;
   readonly fetch?: typeof fetch;
 }
@@ -31,11 +65,6 @@ export interface VisitorTokens {
   readonly forget: () => void;
 }
 
-/** The integration script's global (AWS WAF JavaScript integration API). */
-interface AwsWafIntegration {
-  getToken(): Promise<string>;
-}
-
 const STORAGE_KEY = 'chat-widget:visitor-token';
 /** A stored token this close to its expiry is replaced rather than used. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -45,24 +74,11 @@ interface Stored {
   expiresAt: string;
 }
 
-/** Loads `src` once as a script; resolves when it has run. */
-function loadScript(src: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = src;
-    script.async = true;
-    script.addEventListener('load', () => resolve(), { once: true });
-    script.addEventListener('error', () => reject(new ChatError('NETWORK_ERROR', 0)), { once: true });
-    document.head.append(script);
-  });
-}
-
 /** Creates the visitor-token source of one widget. */
 export function visitorTokens(options: VisitorTokenOptions): VisitorTokens {
   const doFetch = (input: URL, init: RequestInit) => (options.fetch ?? fetch)(input, init);
   const headers = { 'X-Widget-Api-Key': options.widgetKey };
   let pending: Promise<string> | undefined;
-  let waf: Promise<void> | undefined;
 
   const read = (): string | undefined => {
     try {
@@ -95,15 +111,11 @@ export function visitorTokens(options: VisitorTokenOptions): VisitorTokens {
 
   /** The body and headers that pay for a token: a solved challenge, or the WAF token. */
   const payment = async (): Promise<{ body: object; headers: Record<string, string> }> => {
-    if (options.wafIntegrationUrl !== undefined) {
-      waf ??= loadScript(options.wafIntegrationUrl);
-      await waf;
-      const integration = (window as { AwsWafIntegration?: AwsWafIntegration }).AwsWafIntegration;
-      if (!integration) throw new ChatError('TOKEN_UNAVAILABLE', 0);
-      return { body: {}, headers: { 'X-Aws-Waf-Token': await integration.getToken() } };
+    if (options.wafToken !== undefined) {
+      return { body: {}, headers: { 'X-Aws-Waf-Token': await options.wafToken() } };
     }
     const challenge = (await (await call('v1/visitor-tokens/challenge', { headers })).json()) as PowChallenge;
-    const solution = await solvePow(challenge);
+    const solution = await options.solve(challenge);
     if (!solution) throw new ChatError('TOKEN_UNAVAILABLE', 0);
     return { body: { pow: powPayload(challenge, solution) }, headers: {} };
   };

@@ -6,7 +6,9 @@ import { ChatClient, type ChatClientOptions } from './client.js';
 import { ChatError, friendlyMessage } from './errors.js';
 import { storedSession } from './session.js';
 import { STYLES } from './styles.js';
+import { solvePow } from './pow.js';
 import { visitorTokens } from './visitor.js';
+import { wafTokens } from './waf.js';
 
 /** Options of `ChatWidget.init`. */
 export interface WidgetOptions extends ChatClientOptions {
@@ -69,8 +71,9 @@ export function createWidget(options: WidgetOptions): WidgetHandle {
     : visitorTokens({
         apiUrl: apiUrl.href,
         widgetKey: options.widgetKey,
+        solve: solvePow,
         storage: () => window.sessionStorage,
-        ...(options.wafIntegrationUrl === undefined ? {} : { wafIntegrationUrl: options.wafIntegrationUrl }),
+        ...(options.wafIntegrationUrl === undefined ? {} : { wafToken: wafTokens(options.wafIntegrationUrl) }),
         ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       });
   const client = new ChatClient({

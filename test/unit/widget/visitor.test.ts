@@ -2,11 +2,12 @@
  * The widget's visitor-token source (anonymous mode, design §14), in Node against a fake API
  * that issues real challenges and checks the real solution: one mint for any number of callers,
  * the token kept and reused until the API refuses it, and failures as the contract's codes.
- * Node has no `Worker`, so the solver's main-thread fallback runs here; the worker path is
- * covered in Chromium (test/browser/visitor.test.ts).
+ * The solver here is altcha-lib's own; the widget's worker solver runs in Chromium
+ * (test/browser/visitor.test.ts).
  */
+import { solveChallenge } from 'altcha-lib/v1';
 import { ChatError } from '../../../widget/src/errors.js';
-import { visitorTokens, type TokenStore } from '../../../widget/src/visitor.js';
+import { visitorTokens, type PowSolver, type TokenStore } from '../../../widget/src/visitor.js';
 import {
   challengeKey,
   createVisitorChallenge,
@@ -16,6 +17,11 @@ import {
 const API = 'https://api.example.com/prod/';
 const KEY = challengeKey('widget-signing-secret-for-the-widget-test-0123');
 const MAX = 2000;
+
+const solve: PowSolver = async (c) => {
+  const found = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
+  return found ? { number: found.number, took: found.took, worker: false } : null;
+};
 
 class MemoryStore implements TokenStore {
   readonly values = new Map<string, string>();
@@ -73,7 +79,7 @@ describe('visitorTokens', () => {
     // Prepare
     const api = fakeApi();
     const store = new MemoryStore();
-    const tokens = visitorTokens({ apiUrl: API, widgetKey: 'wk', storage: () => store, fetch: api.fetch });
+    const tokens = visitorTokens({ apiUrl: API, widgetKey: 'wk', solve, storage: () => store, fetch: api.fetch });
 
     // Act
     const got = await Promise.all([tokens.getToken(), tokens.getToken(), tokens.getToken()]);
@@ -93,7 +99,7 @@ describe('visitorTokens', () => {
     const store = new MemoryStore();
     const expiresAt = new Date(Date.now() + 600_000).toISOString();
     store.setItem('chat-widget:visitor-token', JSON.stringify({ token: 'stored', expiresAt }));
-    const tokens = visitorTokens({ apiUrl: API, widgetKey: 'wk', storage: () => store, fetch: api.fetch });
+    const tokens = visitorTokens({ apiUrl: API, widgetKey: 'wk', solve, storage: () => store, fetch: api.fetch });
 
     // Act
     const first = await tokens.getToken();
@@ -116,6 +122,7 @@ describe('visitorTokens', () => {
     const token = await visitorTokens({
       apiUrl: API,
       widgetKey: 'wk',
+      solve,
       storage: () => store,
       fetch: api.fetch,
     }).getToken();
@@ -130,7 +137,13 @@ describe('visitorTokens', () => {
   ])('should turn %s into a ChatError', async (_name, options, code, status) => {
     // Prepare
     const api = fakeApi(options);
-    const tokens = visitorTokens({ apiUrl: API, widgetKey: 'wk', storage: () => new MemoryStore(), fetch: api.fetch });
+    const tokens = visitorTokens({
+      apiUrl: API,
+      widgetKey: 'wk',
+      solve,
+      storage: () => new MemoryStore(),
+      fetch: api.fetch,
+    });
 
     // Act
     const error: unknown = await Promise.resolve(tokens.getToken()).then(
@@ -151,7 +164,13 @@ describe('visitorTokens', () => {
     };
 
     // Act
-    const token = await visitorTokens({ apiUrl: API, widgetKey: 'wk', storage: broken, fetch: api.fetch }).getToken();
+    const token = await visitorTokens({
+      apiUrl: API,
+      widgetKey: 'wk',
+      solve,
+      storage: broken,
+      fetch: api.fetch,
+    }).getToken();
 
     // Assess
     expect(token).toBe('token-1');
