@@ -21,6 +21,7 @@ export const AUDIT_TYPES = [
   'key.revoked',
   'key.rejected',
   'webhook.dropped',
+  'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
