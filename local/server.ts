@@ -125,7 +125,8 @@ async function within(promise: Promise<void>, ms: number, message: string): Prom
 export async function startLocalServer(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<LocalServer> {
-  const config = loadConfig(env);
+  // No WAF runs here: its challenge (VISITOR_CHALLENGE=waf) is stood in for by the proof of work.
+  const config = loadConfig(env.VISITOR_CHALLENGE === 'waf' ? { ...env, VISITOR_CHALLENGE: 'pow' } : env);
   const logger = createLogger(config.logLevel);
   const store = new FileSecretStore(secretFilePath(config.localDataDir));
   const created = await store.ensure();

@@ -96,7 +96,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           graceSeconds: config.secretGraceSeconds,
           keys: runtime.apiKeys,
           role: (request) => requiredRole(request.event.httpMethod, request.event.resource),
-          requireToken: facts.token === 'required' || config.requireWidgetToken,
+          requireToken: facts.token === 'required' || (facts.token !== 'never-required' && config.requireWidgetToken),
           tokenPolicy: {
             maxTtlSeconds: config.widgetTokenMaxTtlSeconds,
             audience: config.widgetTokenAudience,
@@ -114,7 +114,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
       chain.use(
         rateLimit({
           limiter: runtime.rateLimiter,
-          tiers: tiersFor(facts.auth, config),
+          tiers: tiersFor(facts.auth, config, facts.extraTier),
           lockout,
           ...(facts.auth === 'widget' ? { abuse: abuseFor(config) } : {}),
           failOpen: config.rateLimit.failOpen,

@@ -29,8 +29,23 @@ function sessionTierKey(session: string, state: AppRequest['context']['app']): s
   return `${session}|${state.token ? `user:${state.token.userId}` : 'anonymous'}`;
 }
 
-/** The tiers a request with credential `kind` consumes. */
-export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
+/**
+ * The tiers a request with credential `kind` consumes, plus the route's `extra` tier
+ * (`visitor-mint`: visitor tokens minted per client address, design §14).
+ */
+export function tiersFor(
+  kind: AuthKind,
+  config: Config,
+  extra?: 'visitor-mint',
+): (request: AppRequest) => LimitCheck[] {
+  const base = credentialTiers(kind, config);
+  if (extra === undefined) return base;
+  const limit = config.rateLimit.visitorTokenMax;
+  return (request) => [...base(request), { tier: extra, key: clientKey(request.context.app.ip), limit }];
+}
+
+/** The tiers of the credential alone. */
+function credentialTiers(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
   const limits = config.rateLimit;
   switch (kind) {
     case 'none':

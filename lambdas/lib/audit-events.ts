@@ -24,6 +24,7 @@ export const AUDIT_TYPES = [
   'guardrail.blocked',
   'guardrail.prompt_attack',
   'guardrail.prompt_leak',
+  'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

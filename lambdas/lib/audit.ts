@@ -18,6 +18,8 @@ const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
   // Anyone with the publishable widget key can send messages that a guardrail blocks.
   'guardrail.blocked',
   'guardrail.prompt_attack',
+  // Anyone may send wrong solutions; it is already at most one per address and window.
+  'visitor.challenge_failed',
 ]);
 
 export interface AuditLogOptions {
