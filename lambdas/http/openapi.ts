@@ -99,8 +99,9 @@ function exported(module: Readonly<Record<string, unknown>>): Map<ZodType, strin
 
 /** JSON Schema of `schema` as a request (`input`: defaults optional) or a response (`output`) reads it. */
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): Json {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
-  return rest;
+  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  delete out.$schema;
+  return out;
 }
 
 /**
@@ -129,8 +130,9 @@ function componentSchemas(): { schemas: Json; refOf: (schema: ZodType) => Json }
     const out = z.toJSONSchema(registry, { io, uri, unrepresentable: 'any' }) as { schemas: Record<string, Json> };
     for (const [id, schema] of Object.entries(out.schemas)) {
       if (id in schemas) throw new Error(`openapi: two schemas are named ${id}`);
-      const { $schema: _dialect, id: _id, ...rest } = schema;
-      schemas[id] = rest;
+      delete schema.$schema;
+      delete schema.id;
+      schemas[id] = schema;
     }
     for (const [schema, id] of known) names.set(schema, id);
   }

@@ -2,7 +2,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { securityHeaderTable, type ErrorBody } from '../../lambdas/http/contract.js';
-import { checkResponse, checkStreamEvent } from './openapi.js';
+import { checkStreamEvent, responseProblem } from './openapi.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -53,13 +53,9 @@ export function http(url: string, options: HttpRequestOptions = {}): Promise<Htt
             json = undefined;
           }
           const response = { status: res.statusCode ?? 0, headers: res.headers, text, json };
-          try {
-            checkResponse(options.method ?? 'GET', options.target ?? `${pathname}${search}`, response);
-          } catch (error) {
-            reject(error as Error);
-            return;
-          }
-          resolve(response);
+          const problem = responseProblem(options.method ?? 'GET', options.target ?? `${pathname}${search}`, response);
+          if (problem) reject(problem);
+          else resolve(response);
         });
         res.on('error', reject);
       },
@@ -134,11 +130,10 @@ export function openEventStream(
       },
       (res) => {
         const status = res.statusCode ?? 0;
-        try {
-          checkResponse('POST', pathname, { status, headers: res.headers });
-        } catch (error) {
+        const problem = responseProblem('POST', pathname, { status, headers: res.headers });
+        if (problem) {
           req.destroy();
-          reject(error as Error);
+          reject(problem);
           return;
         }
         const iterator = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();

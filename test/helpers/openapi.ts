@@ -124,3 +124,13 @@ export function checkStreamEvent(target: string, event: unknown): void {
     throw new Error(`docs/openapi.json does not describe this event of ${path}: ${ajv.errorsText(validate.errors)}`);
   }
 }
+
+/** `checkResponse` for promise code: the error it would throw, or undefined. */
+export function responseProblem(method: string, target: string, response: CheckedResponse): Error | undefined {
+  try {
+    checkResponse(method, target, response);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
