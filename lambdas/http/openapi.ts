@@ -148,17 +148,27 @@ function componentSchemas(): { schemas: Json; refOf: (schema: ZodType) => Json }
 
 const header = (description: string, schema: Json, required = false): Json => ({ description, required, schema });
 
+/** Security headers AWS WAF's own 429 carries too (`lib/constructs/waf.ts`), so every answer has them. */
+const ON_EVERY_ANSWER = new Set(['Cache-Control', 'X-Content-Type-Options']);
+
 /** Response headers, by name; each answer refers to those it carries. */
 function componentHeaders(): Json {
   const headers: Json = {
-    'X-Request-Id': header('The request id: a well-formed one sent is echoed, else a UUID.', { type: 'string' }, true),
+    'X-Request-Id': header(
+      "The request id: a well-formed one sent is echoed, else a UUID. On every answer of the Lambda chain, not on API Gateway's or AWS WAF's own.",
+      { type: 'string' },
+    ),
   };
   const development = securityHeaderTable(false);
   for (const [name, value] of Object.entries(securityHeaderTable(true))) {
-    headers[name] =
-      name in development
-        ? header('Security header (OWASP Secure Headers), on every response.', { type: 'string', const: value }, true)
-        : header('Security header, with `APP_ENV=production` only.', { type: 'string', const: value });
+    const schema = { type: 'string', const: value };
+    if (!(name in development)) headers[name] = header('Security header, with `APP_ENV=production` only.', schema);
+    else if (ON_EVERY_ANSWER.has(name)) headers[name] = header('Security header, on every answer.', schema, true);
+    else
+      headers[name] = header(
+        "Security header (OWASP Secure Headers Project), on every answer but AWS WAF's own 429.",
+        schema,
+      );
   }
   const integer = { type: 'string', pattern: '^\\d+$' };
   Object.assign(headers, {
