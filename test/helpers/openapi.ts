@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { IncomingHttpHeaders } from 'node:http';
+import { METHODS, type IncomingHttpHeaders } from 'node:http';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { OPENAPI_FILE } from '../../lambdas/http/openapi.js';
@@ -78,7 +78,8 @@ export interface CheckedResponse {
  */
 export function checkResponse(method: string, target: string, response: CheckedResponse): void {
   const path = target.split('?')[0] ?? '';
-  if (LOCAL_ONLY.has(path)) return;
+  // Node's HTTP parser answers a method it does not know (400, no body) before the API sees it.
+  if (LOCAL_ONLY.has(path) || !METHODS.includes(method)) return;
   const where = `${method} ${path} → ${response.status}`;
   const fail = (why: string) => {
     throw new Error(`docs/openapi.json does not describe ${where}: ${why} (body: ${response.text?.slice(0, 300)})`);
