@@ -14,7 +14,7 @@ export interface AbuseSource {
 }
 
 /** The abuse tiers of a caller: per address, and per user when there is one. */
-export function abuseChecks(config: Config, source: AbuseSource): LimitCheck[] {
+export function abuseChecks(config: Pick<Config, 'guardrail'>, source: AbuseSource): LimitCheck[] {
   const limit = config.guardrail.abuseLimit;
   return [
     { tier: 'prompt-attack-ip', key: clientKey(source.ip), limit },

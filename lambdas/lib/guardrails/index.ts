@@ -7,7 +7,10 @@ import type { Guardrail } from './guardrail.js';
 import { LocalGuardrail } from './local.js';
 
 /** Creates the configured guardrail; `none` gives none. */
-export function createGuardrail(config: Config, secrets: SecretProvider): Guardrail | undefined {
+export function createGuardrail(
+  config: { readonly guardrail: Config['guardrail']; readonly llm: { readonly connectTimeoutMs: number } },
+  secrets: SecretProvider,
+): Guardrail | undefined {
   const g = config.guardrail;
   // The canary rotates with the widget signing secret: a leaked canary is worthless after rotation.
   const canarySecret = async () => (await secrets.get())['widget-signing-secret'].current.value;

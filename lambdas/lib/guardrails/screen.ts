@@ -8,12 +8,36 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requestEvent, systemEvent, type AuditType, type EventSource } from '../audit-events.js';
 import { ServiceUnavailableError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AuditLog } from '../audit.js';
+import type { Logger } from '../logger.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import type { SecretProvider } from '../secrets.js';
+import type { GuardrailConfig } from './config.js';
 import { abuseChecks } from './abuse.js';
 import { PROMPT_ATTACK, PROMPT_LEAK, pass, type GuardrailDecision, type GuardrailDirection } from './guardrail.js';
 import { checkedWindows, type GuardedChunk } from './stream.js';
 import { createGuardrail } from './index.js';
 import type { Guardrail } from './guardrail.js';
+
+/** What the guardrails need of the runtime (a `Runtime` is one). */
+export interface GuardrailDeps {
+  readonly config: {
+    readonly guardrail: GuardrailConfig;
+    readonly rateLimit: { readonly failOpen: boolean };
+    readonly llm: { readonly connectTimeoutMs: number };
+  };
+  readonly secrets: SecretProvider;
+  readonly rateLimiter: RateLimiter;
+  readonly audit: AuditLog;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly metrics?: Metrics;
+  /** The guardrail to use (`null`: none); absent: the one `GUARDRAIL_PROVIDER` names. */
+  readonly guardrail?: Guardrail | null;
+}
+
+type Runtime = GuardrailDeps;
 
 const configured = new WeakMap<Runtime, Guardrail | null>();
 
