@@ -18,6 +18,7 @@ async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> 
 export const { handler, build } = defineHandler({
   auth: 'widget',
   body: chatRequestSchema,
+  metered: true,
   stream: true,
   run: async ({ body, event, state, runtime }) => {
     if (idempotencyKeyOf(event) !== undefined) {

@@ -11,6 +11,7 @@ import { chatRequestSchema } from '../lib/schemas.js';
 export const { handler, build } = defineHandler({
   auth: 'widget',
   body: chatRequestSchema,
+  metered: true,
   run: async ({ body, event, context, state, runtime }) => {
     const key = idempotencyKeyOf(event);
     const turn = chatTurnOf(body, state);

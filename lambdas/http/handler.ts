@@ -16,6 +16,7 @@ import { requestContext } from './middleware/request-context.js';
 import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { spend } from './middleware/spend.js';
 import { validate } from './middleware/validate.js';
 import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole } from './routes.js';
@@ -60,6 +61,11 @@ export interface HandlerSpec<B extends Schema, Q extends Schema, P extends Schem
    * @default false
    */
   readonly stream?: boolean;
+  /**
+   * A chat route: the pause switch applies and each turn reserves its tokens (design §12).
+   * @default false
+   */
+  readonly metered?: boolean;
   readonly run: (input: HandlerInput<B, Q, P>) => Promise<HandlerResult>;
 }
 
@@ -119,6 +125,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
     }
     if (spec.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
     if (spec.auth === 'admin') chain.use(adminAudit({ audit, clock }));
+    if (spec.metered) chain.use(spend({ runtime, stream: spec.stream ?? false }));
     if (spec.auth !== 'none') {
       chain.use(
         rateLimit({

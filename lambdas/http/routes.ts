@@ -24,6 +24,9 @@ export type HandlerName =
   | 'admin-create-key'
   | 'admin-list-keys'
   | 'admin-revoke-key'
+  | 'admin-pause-chat'
+  | 'admin-resume-chat'
+  | 'admin-get-usage'
   | 'route-fallback';
 
 /** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
@@ -62,6 +65,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/admin/keys', handler: 'admin-create-key', role: 'admin' },
   { method: 'GET', path: '/v1/admin/keys', handler: 'admin-list-keys', role: 'admin:read' },
   { method: 'DELETE', path: '/v1/admin/keys/{keyId}', handler: 'admin-revoke-key', role: 'admin' },
+  { method: 'POST', path: '/v1/admin/chat/pause', handler: 'admin-pause-chat', role: 'admin' },
+  { method: 'DELETE', path: '/v1/admin/chat/pause', handler: 'admin-resume-chat', role: 'admin' },
+  { method: 'GET', path: '/v1/admin/usage', handler: 'admin-get-usage', role: 'admin:read' },
   { method: 'GET', path: '/health', handler: 'health' },
 ];
 

@@ -21,6 +21,9 @@ export const AUDIT_TYPES = [
   'key.revoked',
   'key.rejected',
   'webhook.dropped',
+  'budget.exceeded',
+  'chat.paused',
+  'chat.resumed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

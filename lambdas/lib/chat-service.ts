@@ -10,6 +10,9 @@ import type { Runtime } from './runtime.js';
 import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './conversation.js';
 import { iso } from './time.js';
+import { loadTokenizer } from './llm/tokenizer.js';
+import { CallMeter, trimContext } from './metering.js';
+import type { TurnSpend } from './turn-spend.js';
 
 export interface ChatTurn {
   readonly sessionId: string;
@@ -22,6 +25,8 @@ export interface ChatTurn {
    * message stored by the first attempt instead of storing it twice.
    */
   readonly turnKey?: string;
+  /** The turn's budget reservation and the pause switch (design §12), begun by the HTTP layer. */
+  readonly spend?: TurnSpend;
 }
 
 /** Who asks for a turn, as the HTTP layer verified it. */
@@ -31,6 +36,7 @@ export interface TurnCaller {
   /** The request's allowed Origin, if any. */
   readonly corsOrigin?: string;
   readonly requestId: string;
+  readonly spend?: TurnSpend;
 }
 
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
@@ -41,6 +47,7 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     owner: caller.token ? { kind: 'user', userId: caller.token.userId } : { kind: 'anonymous' },
     origin: caller.corsOrigin,
     requestId: caller.requestId,
+    ...(caller.spend ? { spend: caller.spend } : {}),
   };
 }
 
@@ -49,17 +56,20 @@ export interface PreparedTurn {
   readonly request: Omit<CompletionRequest, 'signal'>;
   /** Stores the answer (marked partial when cut short) and returns it with its key. */
   finish(content: string, partial?: boolean): Promise<{ message: ChatMessage; key: string }>;
-  /** Gives back the answer's slot when there is no answer to keep. */
-  abandon(): Promise<void>;
+  /** Gives back the answer's slot when there is no answer to keep; `error` is why (for what is charged). */
+  abandon(error?: unknown): Promise<void>;
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
 export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
+  // Paused or over budget: refused before anything is stored or the model is called.
+  await turn.spend?.admit();
   const now = clock();
-  const [seq, history] = await Promise.all([
+  const [seq, history, tokenizer] = await Promise.all([
     conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
     conversations.recentMessages(turn.sessionId, config.llm.contextMessages, now),
+    loadTokenizer(),
   ]);
   const last = history.at(-1);
   const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
@@ -87,28 +97,43 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
     answerSeq = seq + 1;
     context = [...history, userMessage].slice(-config.llm.contextMessages);
   }
+  const messages = trimContext(tokenizer, context, config.llm.contextMaxTokens).map(({ role, content }) => ({
+    role,
+    content,
+  }));
+  const meter = new CallMeter(tokenizer, config.llm.systemPrompt, messages);
   return {
     request: {
       system: config.llm.systemPrompt,
-      messages: context.map(({ role, content }) => ({ role, content })),
+      messages,
+      maxOutputTokens: config.llm.maxOutputTokens,
+      onUsage: meter.onUsage,
     },
     finish: async (content, partial = false) => {
       const answeredAt = Math.max(clock(), now + 1);
+      const usage = meter.usage(content);
       const message: ChatMessage = {
         role: 'assistant',
         content,
         createdAt: iso(answeredAt),
         ...(partial ? { partial: true as const } : {}),
+        usage,
       };
       try {
-        const key = await conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt);
+        // The settlement goes out with the answer write, not after it.
+        const [key] = await Promise.all([
+          conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt),
+          turn.spend?.settle(usage, true),
+        ]);
         return { message, key };
       } catch (error) {
         await release(1);
         throw error;
       }
     },
-    abandon: () => release(1),
+    abandon: async (error) => {
+      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, ''), false)]);
+    },
   };
 }
 
@@ -135,7 +160,7 @@ export async function runChatTurn(
     content = await runtime.model.complete({ ...prepared.request, signal });
   } catch (error) {
     logModelFailure(runtime, turn, error);
-    await prepared.abandon();
+    await prepared.abandon(error);
     throw new UpstreamError({ cause: error });
   }
   return prepared.finish(content);
@@ -167,10 +192,10 @@ export async function* streamChatTurn(
   yield { type: 'start', sessionId: turn.sessionId };
   let content = '';
   let settled = false;
-  const keepWhatWeHave = async () => {
+  const keepWhatWeHave = async (error?: unknown) => {
     settled = true;
     try {
-      if (content === '') await prepared.abandon();
+      if (content === '') await prepared.abandon(error);
       else await prepared.finish(content, true);
     } catch (error) {
       runtime.logger.error('could not store the partial answer', { requestId: turn.requestId, error });
@@ -184,7 +209,7 @@ export async function* streamChatTurn(
       }
     } catch (error) {
       logModelFailure(runtime, turn, error);
-      await keepWhatWeHave();
+      await keepWhatWeHave(error);
       yield errorEvent(new UpstreamError());
       return;
     }

@@ -33,6 +33,19 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** USD per million tokens: a non-negative decimal, unset for none. */
+const price = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d{1,6}(\.\d{1,6})?$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a decimal number of USD per million tokens (e.g. 0.15)' });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+
 const optionalString = (max: number) =>
   z
     .string()
@@ -115,6 +128,15 @@ const envSchema = z.object({
   BEDROCK_MODEL_ID: z.string().min(1).max(256).default(DEFAULT_BEDROCK_MODEL_ID),
   SYSTEM_PROMPT: z.string().max(8000).default('You are a helpful assistant.'),
   CONTEXT_MESSAGES: int(20, 1, 200),
+  CONTEXT_MAX_TOKENS: int(8000, 1, 1_000_000),
+  MODEL_MAX_OUTPUT_TOKENS: int(1024, 1, 1_000_000),
+  BUDGET_TOKENS_PER_SESSION: int(20000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_USER: int(100000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_IP: int(50000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_DAY: int(2000000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_DEPLOYMENT_SHARDS: int(32, 1, 100),
+  MODEL_PRICE_INPUT_PER_MTOK: price,
+  MODEL_PRICE_OUTPUT_PER_MTOK: price,
   MODEL_TIMEOUT_MS: int(25000, 1000, 900000),
   MODEL_CONNECT_TIMEOUT_MS: int(3000, 100, 60000),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -180,9 +202,23 @@ export interface Config {
     readonly bedrockModelId: string;
     readonly systemPrompt: string;
     readonly contextMessages: number;
+    /** The context sent is trimmed oldest-first to this many tokens (the system prompt is always kept). */
+    readonly contextMaxTokens: number;
+    /** Passed to every provider as the answer's token limit. */
+    readonly maxOutputTokens: number;
     /** The most a model call may take, streamed or not, from request to last token. */
     readonly timeoutMs: number;
     readonly connectTimeoutMs: number;
+  };
+  /** Daily token budgets (design §12; 0 turns one off) and optional prices in USD per million tokens. */
+  readonly budget: {
+    readonly session: number;
+    readonly user: number;
+    readonly ip: number;
+    readonly deployment: number;
+    readonly deploymentShards: number;
+    readonly priceInputPerMTok: number | undefined;
+    readonly priceOutputPerMTok: number | undefined;
   };
   /** Signed event delivery (unset `url`: no webhooks). */
   readonly webhook: {
@@ -275,8 +311,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       bedrockModelId: e.BEDROCK_MODEL_ID,
       systemPrompt: e.SYSTEM_PROMPT,
       contextMessages: e.CONTEXT_MESSAGES,
+      contextMaxTokens: e.CONTEXT_MAX_TOKENS,
+      maxOutputTokens: e.MODEL_MAX_OUTPUT_TOKENS,
       timeoutMs: e.MODEL_TIMEOUT_MS,
       connectTimeoutMs: e.MODEL_CONNECT_TIMEOUT_MS,
+    },
+    budget: {
+      session: e.BUDGET_TOKENS_PER_SESSION,
+      user: e.BUDGET_TOKENS_PER_USER,
+      ip: e.BUDGET_TOKENS_PER_IP,
+      deployment: e.BUDGET_TOKENS_PER_DAY,
+      deploymentShards: e.BUDGET_DEPLOYMENT_SHARDS,
+      priceInputPerMTok: e.MODEL_PRICE_INPUT_PER_MTOK,
+      priceOutputPerMTok: e.MODEL_PRICE_OUTPUT_PER_MTOK,
     },
     webhook: {
       url: e.WEBHOOK_URL,

@@ -26,6 +26,10 @@ import { DynamoConversationStore } from './stores/conversation-store.js';
 import { type ConversationStore } from './conversation.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import { Budgets } from './budget.js';
+import { ChatPause } from './chat-pause.js';
+import { DynamoBudgetStore } from './stores/budget-store.js';
+import { DynamoPauseStore } from './stores/chat-pause-store.js';
 import {
   NOT_FORWARDED,
   createWebhookPublisher,
@@ -48,6 +52,12 @@ export interface Runtime {
   readonly apiKeys: ApiKeyVerifier;
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
+  /** Daily token budgets (design §12). */
+  readonly budgets: Budgets;
+  /** The operator's chat pause switch (design §12). */
+  readonly chatPause: ChatPause;
+  /** EMF metrics (model tokens, budget refusals); absent locally. */
+  readonly metrics?: Metrics;
   readonly model: ModelProvider;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
@@ -84,13 +94,14 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     tableName: config.securityTable,
     retentionDays: config.auditRetentionDays,
   });
+  const metrics =
+    parts.metrics === false
+      ? undefined
+      : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' }));
   const audit = new AuditLog({
     store: auditStore,
     logger,
-    metrics:
-      parts.metrics === false
-        ? undefined
-        : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' })),
+    metrics,
     // `publisher` is made below, from the secrets; no event is recorded before this function returns.
     forward: async (event) => {
       if (publisher && !NOT_FORWARDED.has(event.type)) await publisher.publish(securityEvent(event));
@@ -142,6 +153,14 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       clock,
     }),
     audit,
+    budgets: new Budgets({
+      store: new DynamoBudgetStore({ client, tableName: config.securityTable }),
+      limits: config.budget,
+      clock,
+      onSettleFailed: (error) => logger.error('budget settlement failed', { error }),
+    }),
+    chatPause: new ChatPause({ store: new DynamoPauseStore({ client, tableName: config.securityTable }), clock }),
+    ...(metrics ? { metrics } : {}),
     model:
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),

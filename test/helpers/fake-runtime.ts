@@ -16,6 +16,9 @@ import type { ModelProvider } from '../../lambdas/lib/llm/index.js';
 import { createLogger, type Logger } from '../../lambdas/lib/logger.js';
 import { matchRoute } from '../../lambdas/http/routes.js';
 import type { Runtime } from '../../lambdas/lib/runtime.js';
+import { Budgets } from '../../lambdas/lib/budget.js';
+import { ChatPause } from '../../lambdas/lib/chat-pause.js';
+import { InMemoryBudgetStore, InMemoryPauseStore } from './fake-budget-store.js';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
 import {
   CachingSecretProvider,
@@ -384,6 +387,8 @@ export interface FakeRuntime {
   readonly apiKeyStore: InMemoryApiKeyStore;
   readonly rateLimits: InMemoryRateLimitStore;
   readonly idempotency: InMemoryIdempotencyStore;
+  readonly budgetStore: InMemoryBudgetStore;
+  readonly pauseStore: InMemoryPauseStore;
   readonly logger: Logger;
 }
 
@@ -411,6 +416,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
   const apiKeyStore = new InMemoryApiKeyStore();
   const rateLimits = new InMemoryRateLimitStore();
   const idempotency = new InMemoryIdempotencyStore();
+  const budgetStore = new InMemoryBudgetStore();
+  const pauseStore = new InMemoryPauseStore();
   const runtime: Runtime = {
     config,
     logger,
@@ -428,6 +435,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock: clock.now }),
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
+    budgets: new Budgets({ store: budgetStore, limits: config.budget, clock: clock.now, pickShard: () => 0 }),
+    chatPause: new ChatPause({ store: pauseStore, clock: clock.now }),
     model: options.model ?? new EchoModel(),
     idempotency,
     clock: clock.now,
@@ -443,6 +452,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     apiKeyStore,
     rateLimits,
     idempotency,
+    budgetStore,
+    pauseStore,
     logger,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import { AppError, ConfigurationError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { BudgetExceededError } from '../../lib/budget.js';
 import { json } from '../responses.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AppRequest } from '../request.js';
@@ -28,6 +29,7 @@ export function errorResponse(error: AppError) {
     message: error.expose ? error.message : (SERVER_MESSAGES[error.status] ?? SERVER_MESSAGES[500]),
   };
   if (error instanceof ValidationError) body.details = error.details;
+  if (error instanceof BudgetExceededError) body.details = error.details;
   const retryAfter = error.headers['Retry-After'];
   if (retryAfter !== undefined) body.retry_after = Number(retryAfter);
   return json(error.status, { error: body }, { ...error.headers });
