@@ -261,6 +261,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && env.WEBHOOK_URL?.startsWith('http:')) {
     problems.push('WEBHOOK_URL must be an https URL when APP_ENV=production');
   }
+  if (parsed.success) problems.push(...shardProblems(parsed.data));
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const e = parsed.data;
 
@@ -334,6 +335,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/** Each deployment shard must hold at least one whole turn, or the budget could never be spent. */
+function shardProblems(e: Env): string[] {
+  const turn = e.CONTEXT_MAX_TOKENS + e.MODEL_MAX_OUTPUT_TOKENS;
+  if (e.BUDGET_TOKENS_PER_DAY === 0 || e.BUDGET_TOKENS_PER_DAY / e.BUDGET_DEPLOYMENT_SHARDS >= turn) return [];
+  return [
+    `BUDGET_DEPLOYMENT_SHARDS must leave each shard at least one turn (CONTEXT_MAX_TOKENS + MODEL_MAX_OUTPUT_TOKENS = ${turn} tokens): use at most ${Math.max(1, Math.floor(e.BUDGET_TOKENS_PER_DAY / turn))} shards, or raise BUDGET_TOKENS_PER_DAY`,
+  ];
 }
 
 function collectOrigins(name: string, raw: string, production: boolean, problems: string[]): OriginRule[] {
