@@ -44,7 +44,8 @@ export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   // Both are awaited later, or never when the request fails first: never an unhandled rejection.
   paused.catch(() => undefined);
   reserving.catch(() => undefined);
-  const reservation = () => reserving.then((o) => (o.kind === 'reserved' ? o.reservation : undefined)).catch(() => undefined);
+  const reservation = () =>
+    reserving.then((o) => (o.kind === 'reserved' ? o.reservation : undefined)).catch(() => undefined);
 
   const open = async () => {
     let isPaused: boolean;

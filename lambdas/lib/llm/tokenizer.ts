@@ -29,15 +29,13 @@ let loading: Promise<Tokenizer> | undefined;
 
 /** The tokenizer, loaded once per process on first call. */
 export function loadTokenizer(): Promise<Tokenizer> {
-  loading ??= import('gpt-tokenizer/encoding/cl100k_base').then(
-    (encoding): Tokenizer => ({
-      count: (text) => (text === '' ? 0 : encoding.countTokens(text, AS_TEXT)),
-      truncate: (text, maxTokens) => {
-        const tokens = encoding.encode(text, AS_TEXT);
-        return tokens.length <= maxTokens ? text : encoding.decode(tokens.slice(0, Math.max(0, maxTokens)));
-      },
-    }),
-  );
+  loading ??= import('gpt-tokenizer/encoding/cl100k_base').then((encoding): Tokenizer => ({
+    count: (text) => (text === '' ? 0 : encoding.countTokens(text, AS_TEXT)),
+    truncate: (text, maxTokens) => {
+      const tokens = encoding.encode(text, AS_TEXT);
+      return tokens.length <= maxTokens ? text : encoding.decode(tokens.slice(0, Math.max(0, maxTokens)));
+    },
+  }));
   loading.catch(() => (loading = undefined));
   return loading;
 }

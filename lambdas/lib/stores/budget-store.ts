@@ -3,7 +3,12 @@
  * `PK=SK=BUDGET#<scope>#<key>#<day>` (the deployment's key is its shard number), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
-import { BatchGetCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  UpdateCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
@@ -88,7 +93,12 @@ export class DynamoBudgetStore implements BudgetStore {
     return refs.map((ref) => {
       const item = found.get(idOf(ref));
       const n = (name: string) => Number(item?.[name] ?? 0);
-      return { reserved: n('reserved'), inputTokens: n('inputTokens'), outputTokens: n('outputTokens'), turns: n('turns') };
+      return {
+        reserved: n('reserved'),
+        inputTokens: n('inputTokens'),
+        outputTokens: n('outputTokens'),
+        turns: n('turns'),
+      };
     });
   }
 

@@ -22,7 +22,9 @@ export class DynamoPauseStore implements PauseStore {
   }
 
   async get(): Promise<PauseState | undefined> {
-    const { Item } = await this.#client.send(new GetCommand({ TableName: this.#table, Key: KEY, ConsistentRead: true }));
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: KEY, ConsistentRead: true }),
+    );
     if (!Item) return undefined;
     return { reason: String(Item.reason ?? ''), since: Number(Item.since ?? 0), by: String(Item.by ?? '') };
   }

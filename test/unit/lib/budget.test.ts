@@ -301,10 +301,15 @@ describe('the sharded deployment budget', () => {
 
   it('should overshoot by no more than what providers report beyond the reservations', async () => {
     // Prepare: every shard full, each turn reported 5 tokens more than it reserved.
-    const { budgets, store } = ledger({ deployment: 100, deploymentShards: 4 }, { shard: (() => {
-      let i = 0;
-      return () => i++ % 4;
-    })() });
+    const { budgets, store } = ledger(
+      { deployment: 100, deploymentShards: 4 },
+      {
+        shard: (() => {
+          let i = 0;
+          return () => i++ % 4;
+        })(),
+      },
+    );
     const turns = await Promise.all([0, 1, 2, 3].map(() => reserved(budgets, ANONYMOUS, 25)));
 
     // Act
