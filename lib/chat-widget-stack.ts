@@ -136,6 +136,8 @@ export class ChatWidgetStack extends Stack {
         ],
         readSecrets: [...secrets.all, ...(grant.model && modelKey ? [modelKey] : [])],
         invokeModels: grant.model ? modelArns.arns : [],
+        // The chat functions count tokens (reservations, context trimming, estimated usage).
+        tokenizer: grant.model === true,
         // A streamed answer may outlive API Gateway's 29 s buffered limit, up to the model timeout.
         ...(handler === 'post-chat-stream' ? { timeout: Duration.seconds(60) } : {}),
       }).function;
@@ -171,6 +173,12 @@ export class ChatWidgetStack extends Stack {
       webAclMetricName: 'ChatWidgetWebAcl',
       rotationFunction: rotation,
       alarmEmail: settings.alarmEmail,
+      spend: {
+        tokensPer5Min: settings.spendAlarmTokensPer5Min,
+        deploymentBudget: settings.budgetTokensPerDay,
+        priceInputPerMTok: settings.modelPriceInputPerMTok,
+        priceOutputPerMTok: settings.modelPriceOutputPerMTok,
+      },
     });
     webhooks?.alarmTo(monitoring.topic);
 
