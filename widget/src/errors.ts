@@ -30,6 +30,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   PAYLOAD_TOO_LARGE: 'That message is too long. Messages can be up to 4,000 characters.',
   NETWORK_ERROR: 'The chat service cannot be reached. Check your connection and try again.',
   SERVICE_UNAVAILABLE: 'The chat service is temporarily unavailable. Please try again in a little while.',
+  BUDGET_EXCEEDED: "You've reached today's chat limit. Please come back tomorrow.",
+  CHAT_PAUSED: 'The chat is paused for the moment. Please try again later.',
 };
 
 const UNAVAILABLE = 'The assistant could not answer just now. Please try again.';
@@ -37,6 +39,8 @@ const UNKNOWN = 'Something went wrong. Please try again.';
 
 /** The sentence to show for `error`. */
 export function friendlyMessage(error: ChatError): string {
+  // A daily limit is a 429 too, but waiting a few seconds will not help.
+  if (error.code === 'BUDGET_EXCEEDED') return MESSAGES.BUDGET_EXCEEDED as string;
   if (error.code === 'RATE_LIMIT_EXCEEDED' || error.status === 429) {
     const wait = error.retryAfter;
     if (wait === undefined) return 'You are sending messages too quickly. Please wait a moment and try again.';

@@ -23,6 +23,8 @@ describe('friendlyMessage', () => {
     [new ChatError('UNAUTHORIZED', 401), 'You are not signed in to the chat. Please sign in again.'],
     [new ChatError('ORIGIN_NOT_ALLOWED', 403), 'This chat is not available on this site.'],
     [new ChatError('NETWORK_ERROR', 0), 'The chat service cannot be reached. Check your connection and try again.'],
+    [new ChatError('BUDGET_EXCEEDED', 429, 3600), "You've reached today's chat limit. Please come back tomorrow."],
+    [new ChatError('CHAT_PAUSED', 503), 'The chat is paused for the moment. Please try again later.'],
     [new ChatError('SOMETHING_NEW', 418), 'Something went wrong. Please try again.'],
   ])('It should explain %s in plain words', (error, expected) => {
     expect(friendlyMessage(error)).toBe(expected);
