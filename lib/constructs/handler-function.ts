@@ -113,7 +113,7 @@ export const TOKENIZER_HOOKS: ICommandHooks = {
       exports: { './encoding/cl100k_base': './encoding/cl100k_base.js' },
     });
     return [
-      `node "${inputDir}/node_modules/esbuild/bin/esbuild" "${inputDir}/node_modules/gpt-tokenizer/esm/encoding/cl100k_base.js" --bundle --minify --format=esm --platform=node --log-level=error --outfile="${out}/encoding/cl100k_base.js"`,
+      `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/node_modules/gpt-tokenizer/esm/encoding/cl100k_base.js" --bundle --minify --format=esm --platform=node --log-level=error --outfile="${out}/encoding/cl100k_base.js"`,
       `node -e "require('fs').writeFileSync(process.argv[1], process.argv[2])" "${out}/package.json" '${manifest}'`,
     ];
   },
