@@ -30,7 +30,7 @@ describe('ChatWidgetStack', () => {
 
   it('It should build every function on Node.js 24, arm64, with X-Ray tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
-    expect(Object.keys(functions)).toHaveLength(16);
+    expect(Object.keys(functions)).toHaveLength(19);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
