@@ -9,7 +9,17 @@ import { EchoModel } from '../../../lambdas/lib/llm/echo.js';
 import { ModelError, type CompletionRequest, type ModelProvider } from '../../../lambdas/lib/llm/model-provider.js';
 import { loadTokenizer, promptTokens } from '../../../lambdas/lib/llm/tokenizer.js';
 import { reservationFor } from '../../../lambdas/lib/metering.js';
-import { T0, chatRequest, errorOf, fakeRuntime, invoke, type FakeRuntime } from '../../helpers/fake-runtime.js';
+import type { Readable } from 'node:stream';
+import type { Context } from 'aws-lambda';
+import {
+  T0,
+  apiEvent,
+  chatRequest,
+  errorOf,
+  fakeRuntime,
+  invoke,
+  type FakeRuntime,
+} from '../../helpers/fake-runtime.js';
 
 /** Echo that counts its calls, and can report usage or fail. */
 class CountingModel implements ModelProvider {
@@ -227,6 +237,27 @@ describe('chat turns against budgets', () => {
     expect(String(response.headers['Content-Type'])).toContain('application/json');
     expect(errorOf(response).code).toBe('BUDGET_EXCEEDED');
     expect(model.calls).toBe(0);
+  });
+
+  it('should give the reservation back when the reader leaves before the first event', async () => {
+    // Prepare
+    const { fake, session, model } = setup();
+    const result = (await buildStream(fake.runtime)(
+      apiEvent({ ...chatRequest(fake.keys.widget), path: '/v1/chat/stream' }),
+      {
+        awsRequestId: 'r',
+      } as unknown as Context,
+    )) as unknown as { statusCode: number; body: Readable };
+
+    // Act
+    result.body.destroy();
+    await new Promise((resolve) => result.body.once('close', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(model.calls).toBe(0);
+    expect(session().reserved).toBe(0);
   });
 
   it('should settle a streamed turn to its estimated usage', async () => {
