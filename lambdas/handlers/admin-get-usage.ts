@@ -5,30 +5,26 @@
  */
 import { utcDay } from '../lib/budget.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
-import { usageQuerySchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  query: usageQuerySchema,
-  run: async ({ query, runtime }) => {
-    const day = query.day ?? utcDay(runtime.clock());
-    const usage = await runtime.budgets.usage(day, query);
-    const { priceInputPerMTok: inPrice, priceOutputPerMTok: outPrice } = runtime.config.budget;
-    const scope = query.userId !== undefined ? 'user' : query.sessionId !== undefined ? 'session' : 'deployment';
-    const usd =
-      inPrice === undefined || outPrice === undefined
-        ? {}
-        : { usd: Math.round(usage.inputTokens * inPrice + usage.outputTokens * outPrice) / 1e6 };
-    return json(200, {
-      day,
-      scope,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      turns: usage.turns,
-      budget: usage.budget,
-      remaining: usage.remaining,
-      ...usd,
-    });
-  },
+export const { handler, build, facts } = defineHandler(route('GET /v1/admin/usage'), async ({ query, runtime }) => {
+  const day = query.day ?? utcDay(runtime.clock());
+  const usage = await runtime.budgets.usage(day, query);
+  const { priceInputPerMTok: inPrice, priceOutputPerMTok: outPrice } = runtime.config.budget;
+  const scope = query.userId !== undefined ? 'user' : query.sessionId !== undefined ? 'session' : 'deployment';
+  const usd =
+    inPrice === undefined || outPrice === undefined
+      ? {}
+      : { usd: Math.round(usage.inputTokens * inPrice + usage.outputTokens * outPrice) / 1e6 };
+  return json(200, {
+    day,
+    scope,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    turns: usage.turns,
+    budget: usage.budget,
+    remaining: usage.remaining,
+    ...usd,
+  });
 });

@@ -5,15 +5,14 @@
  */
 import { requestEvent } from '../lib/audit-events.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { empty } from '../http/responses.js';
-import { pauseChatRequestSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  body: pauseChatRequestSchema,
-  run: async ({ body, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/admin/chat/pause'),
+  async ({ body, state, runtime }) => {
     await runtime.chatPause.pause(body.reason, state.actor ?? 'admin');
     await runtime.audit.record(requestEvent(state, 'chat.paused', runtime.clock(), { reason: body.reason }));
     return empty(204);
   },
-});
+);

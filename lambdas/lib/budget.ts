@@ -8,24 +8,7 @@
  * adapter is `stores/budget-store.ts`.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { AppError, ServiceUnavailableError } from './errors.js';
-
-/** The budgets, in the order a refusal names the first that does not fit. */
-export const BUDGET_SCOPES = ['session', 'user', 'ip', 'deployment'] as const;
-export type BudgetScope = (typeof BUDGET_SCOPES)[number];
-
-/** 429 `BUDGET_EXCEEDED`: the scope in `details`, `Retry-After` (and `retry_after`) to the next UTC midnight. */
-export class BudgetExceededError extends AppError {
-  readonly details: readonly { path: string; message: string }[];
-  readonly scope: BudgetScope;
-  constructor(scope: BudgetScope, retryAfterSeconds: number) {
-    super('BUDGET_EXCEEDED', 429, 'The daily usage limit is reached. Try again tomorrow.', {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-    });
-    this.scope = scope;
-    this.details = [{ path: 'budget', message: scope }];
-  }
-}
+import { ServiceUnavailableError, type BudgetScope } from './errors.js';
 
 /** Daily budgets in tokens (input + output); 0 turns one off. */
 export interface BudgetLimits {

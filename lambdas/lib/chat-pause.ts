@@ -2,17 +2,9 @@
  * The operator's emergency switch (design §12): while chat is paused every chat route answers
  * 503 `CHAT_PAUSED`. The switch is one item in the security table; each instance reads it at most
  * once per `maxAgeMs` (4 s), so a pause reaches every instance within 5 s and costs a warm
- * instance one read per 4 s, not one per request. The adapter is `stores/chat-pause-store.ts`.
+ * instance one read per 4 s, not one per request. The adapter is `stores/chat-pause-store.ts`;
+ * the error chat routes answer with is `ChatPausedError` (errors.ts).
  */
-import { AppError } from './errors.js';
-
-/** 503 `CHAT_PAUSED`: shown as is (it is the operator's decision, not a failure to hide). */
-export class ChatPausedError extends AppError {
-  override readonly expose: boolean = true;
-  constructor() {
-    super('CHAT_PAUSED', 503, 'Chat is paused by the operator. Try again later.');
-  }
-}
 
 /** A pause, as stored. */
 export interface PauseState {

@@ -7,9 +7,8 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requestEvent, type EventSource } from './audit-events.js';
-import { BudgetExceededError, type BudgetSubject, type ReserveOutcome, type Usage } from './budget.js';
-import { ChatPausedError } from './chat-pause.js';
-import { ServiceUnavailableError } from './errors.js';
+import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
+import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { reservationFor } from './metering.js';
 import type { Runtime } from './runtime.js';

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import {
-  BudgetExceededError,
   Budgets,
   boundedKeyPart,
   secondsToNextUtcDay,
@@ -10,7 +9,7 @@ import {
   type BudgetSubject,
   type Reservation,
 } from '../../../lambdas/lib/budget.js';
-import { ServiceUnavailableError } from '../../../lambdas/lib/errors.js';
+import { BudgetExceededError, ServiceUnavailableError } from '../../../lambdas/lib/errors.js';
 import { FakeClock } from '../../helpers/fake-runtime.js';
 import { InMemoryBudgetStore } from '../../helpers/fake-budget-store.js';
 
