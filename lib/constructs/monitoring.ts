@@ -22,6 +22,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { BUDGET_SCOPES } from '../../lambdas/lib/errors.js';
 
 /** Props of `Monitoring`. */
 export interface MonitoringProps {
@@ -63,9 +64,6 @@ const auditMetric = (event: string): Metric =>
     statistic: 'Sum',
     period: FIVE_MINUTES,
   });
-
-/** The budget scopes, as the `BudgetExceeded` metric's `scope` dimension. */
-const BUDGET_SCOPES = ['session', 'user', 'ip', 'deployment'];
 
 /** The model token metrics (EMF, namespace ChatWidget), summed over `period`. */
 const tokenMetric = (name: 'ModelInputTokens' | 'ModelOutputTokens', period: Duration): Metric =>

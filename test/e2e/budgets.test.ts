@@ -44,11 +44,11 @@ async function reservation(message = MESSAGE): Promise<number> {
   );
 }
 
-/** Waits until `condition` holds; fails after `withinMs`. */
-async function waitFor(condition: () => boolean, withinMs: number): Promise<void> {
+/** Waits until `condition` holds; fails after `withinMs`, saying what `state` says. */
+async function waitFor(condition: () => boolean, withinMs: number, state: () => string): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms: ${state()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -96,11 +96,19 @@ describe('a deployment budget under concurrent chats (OpenAI-compatible upstream
     upstream.behave({ kind: 'answer', deltas: ['Four', ' tokens'], hold });
 
     // Act
-    let answered = 0;
+    const answered: number[] = [];
     const pending = Array.from({ length: 3 * N }, (_, i) =>
-      chat(server, `budget-${i}`, MESSAGE, `127.0.0.${i + 2}`).finally(() => (answered += 1)),
+      chat(server, `budget-${i}`, MESSAGE, `127.0.0.${i + 2}`).then((res) => {
+        answered.push(res.status);
+        return res;
+      }),
     );
-    await waitFor(() => answered === 2 * N && upstream.requests.length === N, 30_000);
+    await waitFor(
+      // Every request has either been answered or is held at the model.
+      () => answered.length + upstream.requests.length === 3 * N,
+      30_000,
+      () => `answered ${JSON.stringify(answered)}, ${upstream.requests.length} at the model`,
+    );
     release();
     const responses = await Promise.all(pending);
     const again = await chat(server, 'budget-after', MESSAGE, '127.0.0.100');
