@@ -11,8 +11,6 @@ import type { ModelMessage } from './model-provider.js';
 export interface Tokenizer {
   /** How many tokens `text` encodes to; special-token markers in text count as plain text. */
   count(text: string): number;
-  /** The longest prefix of `text` that encodes to at most `maxTokens` tokens. */
-  truncate(text: string, maxTokens: number): string;
 }
 
 /**
@@ -31,10 +29,6 @@ let loading: Promise<Tokenizer> | undefined;
 export function loadTokenizer(): Promise<Tokenizer> {
   loading ??= import('gpt-tokenizer/encoding/cl100k_base').then((encoding): Tokenizer => ({
     count: (text) => (text === '' ? 0 : encoding.countTokens(text, AS_TEXT)),
-    truncate: (text, maxTokens) => {
-      const tokens = encoding.encode(text, AS_TEXT);
-      return tokens.length <= maxTokens ? text : encoding.decode(tokens.slice(0, Math.max(0, maxTokens)));
-    },
   }));
   loading.catch(() => (loading = undefined));
   return loading;

@@ -25,11 +25,6 @@ describe('the BPE tokenizer', () => {
   ])('should count %s', (_, text, tokens) => {
     expect(tokenizer.count(text)).toBe(tokens);
   });
-
-  it('should cut a text to a number of tokens', () => {
-    expect(tokenizer.truncate('one two three four', 2)).toBe('one two');
-    expect(tokenizer.truncate('short', 10)).toBe('short');
-  });
 });
 
 describe('trimContext', () => {

@@ -120,11 +120,10 @@ describe('metering: Bedrock', () => {
 });
 
 describe('metering: echo', () => {
-  it('should cut its answer to the output limit and report no usage', async () => {
+  it('should report no usage, so the chat service estimates it', async () => {
     const { request, reported } = metered(3);
-    const answer = await new EchoModel().complete(request);
-    expect(answer).toBe('Echo: one');
-    expect(await drain(new EchoModel().stream(request))).toBe('Echo: one');
+    await new EchoModel().complete(request);
+    await drain(new EchoModel().stream(request));
     expect(reported).toEqual([]);
   });
 });
