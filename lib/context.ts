@@ -77,6 +77,9 @@ const contextSchema = z
     modelPriceInputPerMTok: z.coerce.number().min(0).max(999999).optional(),
     modelPriceOutputPerMTok: z.coerce.number().min(0).max(999999).optional(),
     spendAlarmTokensPer5Min: int(200000, 1, Number.MAX_SAFE_INTEGER),
+    visitorChallenge: z
+      .enum(['pow', 'waf'], { error: 'must be "pow" (proof of work in the app) or "waf" (the AWS WAF challenge)' })
+      .default('pow'),
     dev: flag,
     widgetHosting: flag,
   })
@@ -108,6 +111,7 @@ export function lambdaEnvironment(
     CONVERSATION_TTL_DAYS: String(context.conversationTtlDays),
     AUDIT_RETENTION_DAYS: String(context.auditRetentionDays),
     LLM_PROVIDER: context.llmProvider,
+    VISITOR_CHALLENGE: context.visitorChallenge,
     MODEL_TIMEOUT_MS: String(context.modelTimeoutMs),
     BUDGET_TOKENS_PER_SESSION: String(context.budgetTokensPerSession),
     BUDGET_TOKENS_PER_USER: String(context.budgetTokensPerUser),

@@ -12,6 +12,7 @@ import {
   adminRevokeRequestSchema,
   chatRequestSchema,
   conversationMessagesQuerySchema,
+  emptyQuerySchema,
   createKeyRequestSchema,
   keyParamsSchema,
   listAuditQuerySchema,
@@ -22,6 +23,7 @@ import {
   sessionMessagesQuerySchema,
   sessionParamsSchema,
   usageQuerySchema,
+  visitorTokenRequestSchema,
 } from '../lib/schemas.js';
 import {
   auditListSchema,
@@ -33,8 +35,10 @@ import {
   keyListSchema,
   messageListSchema,
   mintedTokenSchema,
+  mintedVisitorTokenSchema,
   streamEventSchema,
   usageSchema,
+  visitorChallengeSchema,
 } from './response-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -64,6 +68,8 @@ export type HandlerName =
   | 'admin-pause-chat'
   | 'admin-resume-chat'
   | 'admin-get-usage'
+  | 'visitor-challenge'
+  | 'mint-visitor-token'
   | 'route-fallback';
 
 /** A request schema, or undefined for a route that takes no such input. */
@@ -75,10 +81,13 @@ export interface HandlerFacts<B extends Schema = Schema, Q extends Schema = Sche
   readonly auth: AuthKind;
   /**
    * Widget routes: whether a widget token is required (`required`) or accepted when present
-   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
+   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required), or not required even
+   * then (`never-required`: the visitor-token routes, where a visitor gets its first token).
    * @default 'optional'
    */
-  readonly token?: 'optional' | 'required';
+  readonly token?: 'optional' | 'required' | 'never-required';
+  /** A rate-limit tier the route takes on top of its credential's (`rate-limit-tiers.ts`). @default none */
+  readonly extraTier?: 'visitor-mint';
   /** The JSON body schema; routes without one take no body. */
   readonly body?: B;
   readonly query?: Q;
@@ -270,6 +279,27 @@ export const ROUTE_TABLE = {
     query: usageQuerySchema,
     status: 200,
     response: usageSchema,
+  },
+  'GET /v1/visitor-tokens/challenge': {
+    method: 'GET',
+    path: '/v1/visitor-tokens/challenge',
+    handler: 'visitor-challenge',
+    auth: 'widget',
+    token: 'never-required',
+    query: emptyQuerySchema,
+    status: 200,
+    response: visitorChallengeSchema,
+  },
+  'POST /v1/visitor-tokens': {
+    method: 'POST',
+    path: '/v1/visitor-tokens',
+    handler: 'mint-visitor-token',
+    auth: 'widget',
+    token: 'never-required',
+    extraTier: 'visitor-mint',
+    body: visitorTokenRequestSchema,
+    status: 201,
+    response: mintedVisitorTokenSchema,
   },
   'GET /health': {
     method: 'GET',

@@ -24,6 +24,7 @@ export const AUDIT_TYPES = [
   'budget.exceeded',
   'chat.paused',
   'chat.resumed',
+  'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

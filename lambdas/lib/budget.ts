@@ -7,7 +7,7 @@
  * item takes every chat's writes; a refused shard is retried once on another one. The DynamoDB
  * adapter is `stores/budget-store.ts`.
  */
-import { createHash, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { ServiceUnavailableError, type BudgetScope } from './errors.js';
 
 /** Daily budgets in tokens (input + output); 0 turns one off. */
@@ -72,15 +72,6 @@ export interface Usage {
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly estimated: boolean;
-}
-
-/** The longest caller-controlled key part kept as is, in UTF-8 bytes; longer ones are hashed. */
-export const MAX_KEY_PART_BYTES = 128;
-
-/** A caller-controlled key part bounded in UTF-8 bytes: as is when short, else `sha256:<base64url>`. */
-export function boundedKeyPart(value: string): string {
-  if (Buffer.byteLength(value, 'utf8') <= MAX_KEY_PART_BYTES && !value.startsWith('sha256:')) return value;
-  return `sha256:${createHash('sha256').update(value, 'utf8').digest('base64url')}`;
 }
 
 const DAY_MS = 86_400_000;
@@ -174,7 +165,7 @@ export class Budgets {
     const { session, user, ip, deployment } = this.#limits;
     const counters: ScopeCounter[] = [];
     const add = (scope: BudgetScope, key: string, cap: number) =>
-      counters.push({ scope, ref: { scope, key: boundedKeyPart(key), day }, cap });
+      counters.push({ scope, ref: { scope, key, day }, cap });
     if (session > 0) add('session', subject.sessionId, session);
     if (subject.userId !== undefined && user > 0) add('user', subject.userId, user);
     if (subject.userId === undefined && ip > 0) add('ip', subject.clientKey, ip);
@@ -266,7 +257,7 @@ export class Budgets {
     const refs: BudgetCounterRef[] =
       scope === 'deployment'
         ? Array.from({ length: this.#limits.deploymentShards }, (_, i) => ({ scope, key: String(i), day }))
-        : [{ scope, key: boundedKeyPart(subject.userId ?? subject.sessionId ?? ''), day }];
+        : [{ scope, key: subject.userId ?? subject.sessionId ?? '', day }];
     const counters = await this.#store.read(refs);
     const sum = (field: keyof BudgetCounter) => counters.reduce((total, c) => total + c[field], 0);
     const inputTokens = sum('inputTokens');

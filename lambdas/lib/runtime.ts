@@ -30,6 +30,7 @@ import { Budgets } from './budget.js';
 import { ChatPause } from './chat-pause.js';
 import { DynamoBudgetStore } from './stores/budget-store.js';
 import { DynamoPauseStore } from './stores/chat-pause-store.js';
+import { DynamoSpentChallengeStore, type SpentChallengeStore } from './stores/challenge-store.js';
 import {
   NOT_FORWARDED,
   createWebhookPublisher,
@@ -47,6 +48,8 @@ export interface Runtime {
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
   readonly revocations: RevocationStore;
+  /** Visitor-token challenges already redeemed (design §14). */
+  readonly spentChallenges: SpentChallengeStore;
   /** Managed API keys: the store, and the verifier (with its cache) that authentication uses. */
   readonly apiKeyStore: ApiKeyStore;
   readonly apiKeys: ApiKeyVerifier;
@@ -145,6 +148,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     conversations: publisher ? withConversationEvents(conversations, publisher) : conversations,
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
+    spentChallenges: new DynamoSpentChallengeStore({ client, tableName: config.securityTable }),
     apiKeyStore,
     apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock }),
     rateLimiter: new RateLimiter({

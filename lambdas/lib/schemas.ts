@@ -144,3 +144,5 @@ export const usageQuerySchema = z
     error: 'give at most one of userId and sessionId',
     path: ['userId'],
   });
+/** `POST /v1/visitor-tokens` body: the base64 ALTCHA solution; checked (and its absence refused) by the handler. */
+export const visitorTokenRequestSchema = z.object({ pow: z.string({ error: 'must be a string' }).optional() }).strict();

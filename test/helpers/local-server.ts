@@ -77,6 +77,7 @@ const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   BUDGET_TOKENS_PER_USER: '1000000000000',
   BUDGET_TOKENS_PER_IP: '1000000000000',
   BUDGET_TOKENS_PER_DAY: '1000000000000',
+  VISITOR_TOKEN_RATE_LIMIT_MAX: '100000',
 };
 
 function spawnServer(env: Record<string, string>): ChildProcess {

@@ -1,6 +1,7 @@
 /**
  * Budget counters in the security table (design §12): one item per scope, key and UTC day,
- * `PK=SK=BUDGET#<scope>#<key>#<day>` (the deployment's key is its shard number), expiring by TTL
+ * `PK=SK=BUDGET#<scope>#<key>#<day>` (the deployment's key is its shard number; session and user
+ * ids go through `boundedKeyPart`), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
 import {
@@ -10,10 +11,12 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
+import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
-const idOf = (ref: BudgetCounterRef) => `BUDGET#${ref.scope}#${ref.key}#${ref.day}`;
+/** The key holds a caller-controlled id (session, user), bounded in UTF-8 bytes (issue 16). */
+const idOf = (ref: BudgetCounterRef) => `BUDGET#${ref.scope}#${boundedKeyPart(ref.key)}#${ref.day}`;
 const keyOf = (ref: BudgetCounterRef) => ({ [PK]: idOf(ref), [SK]: idOf(ref) });
 /** BatchGetItem takes at most 100 keys per call. */
 const BATCH = 100;

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import {
   Budgets,
-  boundedKeyPart,
   secondsToNextUtcDay,
   utcDay,
   type BudgetCounterRef,
@@ -54,28 +53,6 @@ describe('UTC days', () => {
     // Act / Assess
     expect(utcDay(now)).toBe(day);
     expect(secondsToNextUtcDay(now)).toBe(seconds);
-  });
-});
-
-describe('boundedKeyPart', () => {
-  it.each([
-    ['a short id', 'user-1', 'user-1'],
-    ['128 ASCII bytes', 'a'.repeat(128), 'a'.repeat(128)],
-  ])('should keep %s as it is', (_, value, expected) => {
-    expect(boundedKeyPart(value)).toBe(expected);
-  });
-
-  it.each([
-    ['129 ASCII bytes', 'a'.repeat(129)],
-    ['43 characters of 3 UTF-8 bytes each', '€'.repeat(43)],
-    ['a value that looks hashed', 'sha256:abc'],
-  ])('should hash %s to a bounded, stable key part', (_, value) => {
-    // Act
-    const bounded = boundedKeyPart(value);
-
-    // Assess
-    expect(bounded).toMatch(/^sha256:[A-Za-z0-9_-]{43}$/);
-    expect(boundedKeyPart(value)).toBe(bounded);
   });
 });
 
