@@ -150,3 +150,17 @@ export const usageSchema = z
     usd: z.number().min(0).optional(),
   })
   .strict();
+
+/** The contract's error body (`errorBody()` in `contract.ts`): every error answer of every route. */
+export const errorBodySchema = z
+  .object({
+    error: z
+      .object({
+        code: z.enum(ERROR_CODES),
+        message: z.string(),
+        details: z.array(z.object({ path: z.string(), message: z.string() }).strict()).optional(),
+        retry_after: z.number().int().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();

@@ -7,6 +7,7 @@
  * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`).
  */
 import type { ZodType } from 'zod';
+import type { ErrorCode } from '../lib/errors.js';
 import type { Role } from '../lib/roles.js';
 import {
   adminRevokeRequestSchema,
@@ -119,6 +120,12 @@ export interface Route extends HandlerFacts {
   readonly status: 200 | 201 | 204;
   /** The success body; on a stream route, one event's `data:` JSON; absent for 204. */
   readonly response?: ZodType;
+  /**
+   * The error codes the handler itself answers, beyond those the chain answers for the route's
+   * other facts (credential, body, role, path parameters: `lambdas/http/openapi.ts` derives those).
+   * @default none
+   */
+  readonly errors?: readonly ErrorCode[];
 }
 
 /** `POST /v1/chat` and its alias `POST /chat`. */
@@ -129,6 +136,7 @@ const CHAT = {
   body: chatRequestSchema,
   status: 200,
   response: chatResponseSchema,
+  errors: ['IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED', 'NOT_FOUND', 'UPSTREAM_ERROR'],
 } as const;
 
 /** The table, keyed `"METHOD /path"`; add a route here and it is served locally, deployed and documented. */
@@ -145,6 +153,7 @@ export const ROUTE_TABLE = {
     stream: true,
     status: 200,
     response: streamEventSchema,
+    errors: ['NOT_FOUND'],
   },
   'GET /v1/admin/conversations': {
     method: 'GET',
@@ -233,6 +242,7 @@ export const ROUTE_TABLE = {
     body: createKeyRequestSchema,
     status: 201,
     response: createdKeySchema,
+    errors: ['KEY_LIMIT_REACHED'],
   },
   'GET /v1/admin/keys': {
     method: 'GET',
@@ -299,6 +309,7 @@ export const ROUTE_TABLE = {
     extraTier: 'visitor-mint',
     body: visitorTokenRequestSchema,
     status: 201,
+    errors: ['CHALLENGE_FAILED'],
     response: mintedVisitorTokenSchema,
   },
   'GET /health': {

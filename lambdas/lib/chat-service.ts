@@ -6,13 +6,25 @@
 import type { AppError } from './errors.js';
 import { ServiceUnavailableError, UpstreamError } from './errors.js';
 import { ModelError, type CompletionRequest } from './llm/index.js';
-import type { Runtime } from './runtime.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { ConversationStore } from './conversation.js';
+import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './conversation.js';
 import { iso } from './time.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { CallMeter, trimContext } from './metering.js';
 import type { TurnSpend } from './turn-spend.js';
+
+/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock and a logger. */
+export interface ChatDeps {
+  readonly conversations: ConversationStore;
+  readonly model: ModelProvider;
+  readonly config: { readonly llm: Config['llm'] };
+  readonly clock: () => number;
+  readonly logger: Logger;
+}
 
 export interface ChatTurn {
   readonly sessionId: string;
@@ -61,7 +73,7 @@ export interface PreparedTurn {
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
-export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<PreparedTurn> {
+export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
   // Paused or over budget: refused before anything is stored or the model is called.
   await turn.spend?.admit();
@@ -138,7 +150,7 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
 }
 
 /** Logs a failed model call by its reason (never the prompt or the answer). */
-function logModelFailure(runtime: Runtime, turn: ChatTurn, error: unknown): void {
+function logModelFailure(runtime: ChatDeps, turn: ChatTurn, error: unknown): void {
   const reason = error instanceof ModelError ? error.reason : 'provider';
   runtime.logger.warn('model call failed', {
     requestId: turn.requestId,
@@ -150,7 +162,7 @@ function logModelFailure(runtime: Runtime, turn: ChatTurn, error: unknown): void
 
 /** Runs one turn to completion and returns the assistant's message and its key. */
 export async function runChatTurn(
-  runtime: Runtime,
+  runtime: ChatDeps,
   turn: ChatTurn,
   signal?: AbortSignal,
 ): Promise<{ message: ChatMessage; key: string }> {
@@ -184,7 +196,7 @@ const errorEvent = (error: AppError): StreamEvent => ({
  * model failed or the reader went away (then `signal` has stopped the model call).
  */
 export async function* streamChatTurn(
-  runtime: Runtime,
+  runtime: ChatDeps,
   turn: ChatTurn,
   prepared: PreparedTurn,
   signal: AbortSignal,
