@@ -19,7 +19,7 @@ import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { spend } from './middleware/spend.js';
 import { validate } from './middleware/validate.js';
-import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
+import { abuseFor, lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole, resourceFor, type HandlerFacts, type Schema } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
@@ -118,6 +118,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           limiter: runtime.rateLimiter,
           tiers: tiersFor(facts.auth, config, facts.extraTier),
           lockout,
+          ...(facts.auth === 'widget' ? { abuse: abuseFor(config) } : {}),
           failOpen: config.rateLimit.failOpen,
           audit,
           logger,

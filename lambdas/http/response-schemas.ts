@@ -17,7 +17,7 @@ const nextCursor = z.string().min(1).nullable();
 /** The contract's list body: a page of items and the cursor of the next one. */
 const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor }).strict();
 
-/** A stored message (`ChatMessage`); `partial` marks an answer cut short. */
+/** A stored message (`ChatMessage`); `partial` marks an answer cut short, `blocked` what a guardrail blocked. */
 export const chatMessageSchema = z
   .object({
     role: z.enum(['user', 'assistant']),
@@ -28,6 +28,7 @@ export const chatMessageSchema = z
       .object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0), estimated: z.boolean() })
       .strict()
       .optional(),
+    blocked: z.literal(true).optional(),
   })
   .strict();
 

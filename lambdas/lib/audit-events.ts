@@ -24,6 +24,9 @@ export const AUDIT_TYPES = [
   'budget.exceeded',
   'chat.paused',
   'chat.resumed',
+  'guardrail.blocked',
+  'guardrail.prompt_attack',
+  'guardrail.prompt_leak',
   'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];

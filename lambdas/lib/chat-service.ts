@@ -12,16 +12,24 @@ import type { ConversationStore } from './conversation.js';
 import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './conversation.js';
+import type { EventSource } from './audit-events.js';
+import {
+  guardedSystemPrompt,
+  screenInput,
+  screenOutput,
+  screenStream,
+  type GuardrailDeps,
+} from './guardrails/screen.js';
 import { iso } from './time.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { CallMeter, trimContext } from './metering.js';
 import type { TurnSpend } from './turn-spend.js';
 
-/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock and a logger. */
-export interface ChatDeps {
+/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock, a logger, and what the guardrails need. */
+export interface ChatDeps extends GuardrailDeps {
   readonly conversations: ConversationStore;
   readonly model: ModelProvider;
-  readonly config: { readonly llm: Config['llm'] };
+  readonly config: { readonly llm: Config['llm'] } & GuardrailDeps['config'];
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -37,6 +45,8 @@ export interface ChatTurn {
    * message stored by the first attempt instead of storing it twice.
    */
   readonly turnKey?: string;
+  /** The request, for audit events and abuse counting (design §13). */
+  readonly source?: EventSource;
   /** The turn's budget reservation and the pause switch (design §12), begun by the HTTP layer. */
   readonly spend?: TurnSpend;
 }
@@ -48,6 +58,11 @@ export interface TurnCaller {
   /** The request's allowed Origin, if any. */
   readonly corsOrigin?: string;
   readonly requestId: string;
+  /** The request as audit events describe it. */
+  readonly ip?: string;
+  readonly method?: string;
+  readonly route?: string;
+  readonly actor?: string;
   readonly spend?: TurnSpend;
 }
 
@@ -60,14 +75,43 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     origin: caller.corsOrigin,
     requestId: caller.requestId,
     ...(caller.spend ? { spend: caller.spend } : {}),
+    ...(caller.ip === undefined
+      ? {}
+      : {
+          source: {
+            ip: caller.ip,
+            method: caller.method ?? 'POST',
+            route: caller.route ?? '-',
+            requestId: caller.requestId,
+            ...(caller.actor === undefined ? {} : { actor: caller.actor }),
+          },
+        }),
   };
 }
+
+/** The guardrails' view of a turn's caller. */
+const callerOf = (turn: ChatTurn) => ({
+  requestId: turn.requestId,
+  sessionId: turn.sessionId,
+  source: turn.source,
+  userId: turn.owner.kind === 'user' ? turn.owner.userId : undefined,
+});
 
 /** A turn whose user message is stored: what the model is asked, and how its answer is kept. */
 export interface PreparedTurn {
   readonly request: Omit<CompletionRequest, 'signal'>;
-  /** Stores the answer (marked partial when cut short) and returns it with its key. */
-  finish(content: string, partial?: boolean): Promise<{ message: ChatMessage; key: string }>;
+  /** Set when a guardrail blocked the message: the stored answer; the model is not called. */
+  readonly blocked?: { message: ChatMessage; key: string };
+  /**
+   * Stores the answer (marked partial when cut short, or blocked) and returns it with its key;
+   * `generated` is what the model produced when a blocked answer replaced it (the usage counts it).
+   */
+  finish(
+    content: string,
+    partial?: boolean,
+    blocked?: boolean,
+    generated?: string,
+  ): Promise<{ message: ChatMessage; key: string }>;
   /** Gives back the answer's slot when there is no answer to keep; `error` is why (for what is charged). */
   abandon(error?: unknown): Promise<void>;
 }
@@ -75,8 +119,11 @@ export interface PreparedTurn {
 /** Claims the session, stores the user's message and builds the model request. */
 export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
-  // Paused or over budget: refused before anything is stored or the model is called.
+  // Paused or over budget: refused before anything is checked, stored or sent to a model.
   await turn.spend?.admit();
+  // Before anything is stored: only the checked (masked) message is ever kept or sent.
+  const screened = await screenInput(runtime, callerOf(turn), turn.message);
+  const system = await guardedSystemPrompt(runtime, config.llm.systemPrompt);
   const now = clock();
   const [seq, history, tokenizer] = await Promise.all([
     conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
@@ -99,7 +146,12 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     answerSeq = seq;
     context = history;
   } else {
-    const userMessage: ChatMessage = { role: 'user', content: turn.message, createdAt: iso(now) };
+    const userMessage: ChatMessage = {
+      role: 'user',
+      content: screened.text,
+      createdAt: iso(now),
+      ...(screened.action === 'block' ? { blocked: true as const } : {}),
+    };
     try {
       await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
     } catch (error) {
@@ -109,44 +161,49 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     answerSeq = seq + 1;
     context = [...history, userMessage].slice(-config.llm.contextMessages);
   }
-  const messages = trimContext(tokenizer, context, config.llm.contextMaxTokens).map(({ role, content }) => ({
-    role,
-    content,
-  }));
-  const meter = new CallMeter(tokenizer, config.llm.systemPrompt, messages);
-  return {
-    request: {
-      system: config.llm.systemPrompt,
-      messages,
-      maxOutputTokens: config.llm.maxOutputTokens,
-      onUsage: meter.onUsage,
-    },
-    finish: async (content, partial = false) => {
-      const answeredAt = Math.max(clock(), now + 1);
-      const usage = meter.usage(content);
-      const message: ChatMessage = {
-        role: 'assistant',
-        content,
-        createdAt: iso(answeredAt),
-        ...(partial ? { partial: true as const } : {}),
-        usage,
-      };
-      try {
-        // The settlement goes out with the answer write, not after it.
-        const [key] = await Promise.all([
-          conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt),
-          turn.spend?.settle(usage, true),
-        ]);
-        return { message, key };
-      } catch (error) {
-        await release(1);
-        throw error;
-      }
-    },
+  // Blocked messages and the answers that replaced them never reach the model; the rest is trimmed
+  // oldest-first to `CONTEXT_MAX_TOKENS` (design §12).
+  const messages = trimContext(
+    tokenizer,
+    context.filter((m) => !m.blocked),
+    config.llm.contextMaxTokens,
+  ).map(({ role, content }) => ({ role, content }));
+  const meter = new CallMeter(tokenizer, system, messages);
+  /** Stores the answer; its usage is settled with the same write (none when no model was called). */
+  const store = async (content: string, partial: boolean, blocked: boolean, generated: string | undefined) => {
+    const answeredAt = Math.max(clock(), now + 1);
+    const usage = generated === undefined ? undefined : meter.usage(generated);
+    const message: ChatMessage = {
+      role: 'assistant',
+      content,
+      createdAt: iso(answeredAt),
+      ...(partial ? { partial: true as const } : {}),
+      ...(blocked ? { blocked: true as const } : {}),
+      ...(usage ? { usage } : {}),
+    };
+    try {
+      // The settlement goes out with the answer write, not after it.
+      const [key] = await Promise.all([
+        conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt),
+        usage ? turn.spend?.settle(usage, true) : turn.spend?.release(),
+      ]);
+      return { message, key };
+    } catch (error) {
+      await release(1);
+      throw error;
+    }
+  };
+  const prepared: PreparedTurn = {
+    request: { system, messages, maxOutputTokens: config.llm.maxOutputTokens, onUsage: meter.onUsage },
+    finish: (content, partial = false, blocked = false, generated = content) =>
+      store(content, partial, blocked, generated),
     abandon: async (error) => {
       await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, ''), false)]);
     },
   };
+  if (screened.action !== 'block') return prepared;
+  // Blocked before the model: nothing was spent.
+  return { ...prepared, blocked: await store(config.guardrail.blockedMessage, false, true, undefined) };
 }
 
 /** Logs a failed model call by its reason (never the prompt or the answer). */
@@ -167,6 +224,7 @@ export async function runChatTurn(
   signal?: AbortSignal,
 ): Promise<{ message: ChatMessage; key: string }> {
   const prepared = await prepareTurn(runtime, turn);
+  if (prepared.blocked) return prepared.blocked;
   let content: string;
   try {
     content = await runtime.model.complete({ ...prepared.request, signal });
@@ -175,7 +233,16 @@ export async function runChatTurn(
     await prepared.abandon(error);
     throw new UpstreamError({ cause: error });
   }
-  return prepared.finish(content);
+  const checked = await screenOutput(runtime, callerOf(turn), content, prepared.request.system).catch(
+    async (error: unknown) => {
+      await prepared.abandon();
+      throw error;
+    },
+  );
+  if (checked.action === 'block') {
+    return prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content);
+  }
+  return prepared.finish(checked.text);
 }
 
 /** The events of `POST /v1/chat/stream` (design §3). */
@@ -202,7 +269,12 @@ export async function* streamChatTurn(
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
   yield { type: 'start', sessionId: turn.sessionId };
+  if (prepared.blocked) {
+    yield { type: 'done', sessionId: turn.sessionId, message: prepared.blocked.message };
+    return;
+  }
   let content = '';
+  let blocked = false;
   let settled = false;
   const keepWhatWeHave = async (error?: unknown) => {
     settled = true;
@@ -215,18 +287,28 @@ export async function* streamChatTurn(
   };
   try {
     try {
-      for await (const delta of runtime.model.stream({ ...prepared.request, signal })) {
-        content += delta;
-        yield { type: 'token', delta };
+      // Only text the output checks passed is released (design §13).
+      const deltas = runtime.model.stream({ ...prepared.request, signal });
+      for await (const chunk of screenStream(runtime, callerOf(turn), deltas, prepared.request.system)) {
+        if (chunk.kind === 'blocked') {
+          blocked = true;
+          break;
+        }
+        content += chunk.text;
+        yield { type: 'token', delta: chunk.text };
       }
     } catch (error) {
-      logModelFailure(runtime, turn, error);
+      // A guardrail that cannot answer is 503, as before the stream (design §13).
+      const unavailable = error instanceof ServiceUnavailableError;
+      if (!unavailable) logModelFailure(runtime, turn, error);
       await keepWhatWeHave(error);
-      yield errorEvent(new UpstreamError());
+      yield errorEvent(unavailable ? error : new UpstreamError());
       return;
     }
     settled = true;
-    const { message } = await prepared.finish(content);
+    const { message } = blocked
+      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content)
+      : await prepared.finish(content);
     yield { type: 'done', sessionId: turn.sessionId, message };
   } catch (error) {
     runtime.logger.error('could not store the streamed answer', { requestId: turn.requestId, error });

@@ -21,6 +21,8 @@ export interface ChatMessage {
   readonly partial?: true;
   /** On answers: the tokens the model call consumed (design §12). */
   readonly usage?: Usage;
+  /** Set on a message a guardrail blocked (stored masked) and on the answer that replaced it (design §13). */
+  readonly blocked?: true;
 }
 
 /** A message as the chat service reads it back: with its key and the turn that stored it. */

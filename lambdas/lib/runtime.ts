@@ -15,6 +15,7 @@ import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './secrets/env-secrets.js';
 import { openAiApiKeyFor } from './llm/api-key.js';
 import { createModel, type ModelProvider } from './llm/index.js';
+import type { Guardrail } from './guardrails/guardrail.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets/secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
@@ -59,9 +60,14 @@ export interface Runtime {
   readonly budgets: Budgets;
   /** The operator's chat pause switch (design §12). */
   readonly chatPause: ChatPause;
-  /** EMF metrics (model tokens, budget refusals); absent locally. */
-  readonly metrics?: Metrics;
   readonly model: ModelProvider;
+  /**
+   * Checks on model input and output (design §13). Absent: the one `GUARDRAIL_PROVIDER` names,
+   * made by the chat service on first use, so only the chat functions bundle the detectors.
+   */
+  readonly guardrail?: Guardrail | null;
+  /** EMF metrics: guardrail blocks, model tokens, budget refusals (absent locally, where logs are read by people). */
+  readonly metrics?: Metrics;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
   /** The webhook feed, when `WEBHOOK_URL` is set; `onDropped` records `webhook.dropped`. */
@@ -79,6 +85,8 @@ export interface RuntimeParts {
   readonly dynamoDbClient?: DynamoDBClient;
   /** @default the provider named by `LLM_PROVIDER` */
   readonly model?: ModelProvider;
+  /** `null` for none. @default the guardrail named by `GUARDRAIL_PROVIDER` */
+  readonly guardrail?: Guardrail | null;
   /** EMF metrics; `false` for none (the local server, whose logs are read by people). @default Powertools Metrics */
   readonly metrics?: Metrics | false;
   /** @default Date.now */
@@ -164,10 +172,11 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       onSettleFailed: (error) => logger.error('budget settlement failed', { error }),
     }),
     chatPause: new ChatPause({ store: new DynamoPauseStore({ client, tableName: config.securityTable }), clock }),
-    ...(metrics ? { metrics } : {}),
     model:
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
+    ...(parts.guardrail === undefined ? {} : { guardrail: parts.guardrail }),
+    metrics,
     idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
     ...(publisher ? { webhooks: { publisher, onDropped } } : {}),
     clock,

@@ -53,6 +53,11 @@ export interface HandlerFunctionProps {
    */
   readonly tokenizer?: boolean;
   /**
+   * Bedrock guardrail ARNs the function may apply (`bedrock:ApplyGuardrail`).
+   * @default none
+   */
+  readonly applyGuardrails?: readonly string[];
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -164,6 +169,11 @@ export class HandlerFunction extends Construct {
           actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
           resources: [...(props.invokeModels ?? [])],
         }),
+      );
+    }
+    if ((props.applyGuardrails ?? []).length > 0) {
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['bedrock:ApplyGuardrail'], resources: [...(props.applyGuardrails ?? [])] }),
       );
     }
     for (const secret of props.rotateSecrets ?? []) {

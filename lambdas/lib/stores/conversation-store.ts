@@ -127,6 +127,7 @@ export class DynamoConversationStore implements ConversationStore {
           createdAt: message.createdAt,
           partial: message.partial,
           usage: message.usage,
+          blocked: message.blocked,
           turnKey,
           expiresAt: this.#expiresAt(now),
         },
@@ -298,6 +299,7 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
     createdAt: String(item.createdAt),
     ...(item.partial === true ? { partial: true as const } : {}),
     ...usageOf(item.usage),
+    ...(item.blocked === true ? { blocked: true as const } : {}),
   };
 }
 
