@@ -24,12 +24,15 @@ import {
 /** Echo that counts its calls, and can report usage or fail. */
 class CountingModel implements ModelProvider {
   calls = 0;
+  /** The system prompt the model was sent (the guardrails add a canary to the configured one). */
+  system = '';
   report: { inputTokens: number; outputTokens: number } | undefined;
   failure: ModelError | undefined;
   readonly #echo = new EchoModel();
 
   async complete(request: CompletionRequest): Promise<string> {
     this.calls += 1;
+    this.system = request.system;
     if (this.failure) throw this.failure;
     if (this.report) request.onUsage?.(this.report);
     return this.#echo.complete(request);
@@ -69,14 +72,14 @@ const admin = (fake: FakeRuntime, method: string, path: string, extra: object = 
 describe('chat turns against budgets', () => {
   it('should charge the session what the turn used, and keep the usage on the answer', async () => {
     // Prepare
-    const { send, session, fake } = setup();
+    const { send, session, model } = setup();
 
     // Act
     const response = await send('hello');
 
     // Assess
     const tokenizer = await loadTokenizer();
-    const input = promptTokens(tokenizer, fake.runtime.config.llm.systemPrompt, [{ role: 'user', content: 'hello' }]);
+    const input = promptTokens(tokenizer, model.system, [{ role: 'user', content: 'hello' }]);
     const usage = { inputTokens: input, outputTokens: tokenizer.count('Echo: hello'), estimated: true };
     expect(response.statusCode).toBe(200);
     expect((response.json as { message: { usage: unknown } }).message.usage).toEqual(usage);
@@ -182,16 +185,14 @@ describe('chat turns against budgets', () => {
     ['a timeout (the input may have been processed)', new ModelError('timeout', 'x'), true],
   ])('should settle a failed call after %s', async (_, failure, chargesInput) => {
     // Prepare
-    const { send, session, model, fake } = setup();
+    const { send, session, model } = setup();
     model.failure = failure;
 
     // Act
     const response = await send('hello');
 
     // Assess
-    const input = promptTokens(await loadTokenizer(), fake.runtime.config.llm.systemPrompt, [
-      { role: 'user', content: 'hello' },
-    ]);
+    const input = promptTokens(await loadTokenizer(), model.system, [{ role: 'user', content: 'hello' }]);
     expect(response.statusCode).toBe(502);
     expect(session()).toEqual({
       reserved: chargesInput ? input : 0,
