@@ -1,4 +1,5 @@
 /** `GET /v1/sessions/{sessionId}/messages` (widget token): the verified user's own history, oldest first. */
+import { visitorView } from '../lib/conversation.js';
 import { NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
 import { route } from '../http/routes.js';
@@ -17,6 +18,7 @@ export const { handler, build, facts } = defineHandler(
     const scope = `session-messages\n${userId}\n${params.sessionId}`;
     const from = await readCursor(runtime, scope, query.cursor);
     const page = await runtime.conversations.messages(params.sessionId, query.limit, from, now);
-    return json(200, await listBody(runtime, scope, page));
+    const shown = page && { ...page, items: page.items.map(visitorView) };
+    return json(200, await listBody(runtime, scope, shown));
   },
 );

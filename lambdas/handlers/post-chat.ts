@@ -3,6 +3,7 @@
  * user. With `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
  */
 import { chatTurnOf, runChatTurn } from '../lib/chat-service.js';
+import { visitorView } from '../lib/conversation.js';
 import { defineHandler } from '../http/handler.js';
 import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
@@ -17,9 +18,13 @@ export const { handler, build, facts } = defineHandler(
     if (key === undefined) {
       // The model call stops when the caller is gone or the deadline nears; the user message stays stored once.
       const { message } = await runChatTurn(runtime, turn, requestSignal(context));
-      return json(200, { sessionId: body.sessionId, message });
+      return json(200, { sessionId: body.sessionId, message: visitorView(message) });
     }
     const { message, replayed } = await runIdempotentTurn(runtime, turn, key, context);
-    return json(200, { sessionId: body.sessionId, message }, replayed ? { 'Idempotent-Replayed': 'true' } : {});
+    return json(
+      200,
+      { sessionId: body.sessionId, message: visitorView(message) },
+      replayed ? { 'Idempotent-Replayed': 'true' } : {},
+    );
   },
 );

@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import type { ConversationStore } from './conversation.js';
 import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
-import type { ChatMessage, Owner } from './conversation.js';
+import { visitorView, type ChatMessage, type Owner } from './conversation.js';
 import type { EventSource } from './audit-events.js';
 import {
   guardedSystemPrompt,
@@ -270,7 +270,7 @@ export async function* streamChatTurn(
 ): AsyncGenerator<StreamEvent> {
   yield { type: 'start', sessionId: turn.sessionId };
   if (prepared.blocked) {
-    yield { type: 'done', sessionId: turn.sessionId, message: prepared.blocked.message };
+    yield { type: 'done', sessionId: turn.sessionId, message: visitorView(prepared.blocked.message) };
     return;
   }
   let content = '';
@@ -309,7 +309,7 @@ export async function* streamChatTurn(
     const { message } = blocked
       ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content)
       : await prepared.finish(content);
-    yield { type: 'done', sessionId: turn.sessionId, message };
+    yield { type: 'done', sessionId: turn.sessionId, message: visitorView(message) };
   } catch (error) {
     runtime.logger.error('could not store the streamed answer', { requestId: turn.requestId, error });
     yield errorEvent(new ServiceUnavailableError());

@@ -25,6 +25,17 @@ export interface ChatMessage {
   readonly blocked?: true;
 }
 
+/**
+ * A message as the widget may see it: without `usage`, which design §12 shows to admins only (a
+ * visitor learns nothing about the operator's metering or budgets from its answers).
+ */
+export function visitorView(message: ChatMessage): ChatMessage {
+  if (message.usage === undefined) return message;
+  const shown: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { ...message };
+  delete shown.usage;
+  return shown;
+}
+
 /** A message as the chat service reads it back: with its key and the turn that stored it. */
 export interface StoredMessage extends ChatMessage {
   /** Where the message is stored within its session (for `getMessage`). */
