@@ -1,10 +1,40 @@
 /** Jest runs the TypeScript sources directly as ES modules (Middy 7 and jose 6 are ESM-only). */
-export default {
+const project = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+};
+
+/**
+ * The suites that also run against `npm run start:synth` (the synthesized template and bundles):
+ * the same test code, with `startTarget()` starting the synthesized stack.
+ */
+const SYNTH_SUITES = [
+  'smoke',
+  'security-headers',
+  'cors',
+  'auth',
+  'revocation',
+  'rate-limit',
+  'stream',
+  'admin',
+  'tokens',
+  'verify',
+  'synth-rotation',
+].map((name) => `<rootDir>/test/e2e/${name}.test.ts`);
+
+export default {
+  projects: [
+    { ...project, displayName: 'local', testMatch: ['<rootDir>/test/**/*.test.ts'] },
+    {
+      ...project,
+      displayName: 'synth',
+      testMatch: SYNTH_SUITES,
+      globalSetup: '<rootDir>/test/helpers/synth-global-setup.ts',
+      setupFiles: ['<rootDir>/test/helpers/synth-target.ts'],
+    },
+  ],
   // Generous: e2e hooks start a server (and a JVM) on a 2-core machine that may be busy; no test asserts a speed.
   testTimeout: 60000,
   maxWorkers: 2,

@@ -114,3 +114,8 @@ export async function cachedSynth(options: SynthOptions = {}): Promise<string> {
     }
   }
 }
+
+// `tsx scripts/synth.ts`: prints the path of the cached synth of the current sources.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.stdout.write(`${await cachedSynth()}\n`);
+}

@@ -9,7 +9,7 @@
  * boundary, where the sliding window would legitimately shift the counts.
  */
 import { closedPort, http, type HttpResponse, errorOf } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { describeLocalOnly, startServer, startTarget, type RunningServer } from '../helpers/local-server.js';
 
 const WINDOW_S = 3600;
 const START_TIMEOUT_MS = 120_000;
@@ -95,7 +95,7 @@ describe('rate limiting over HTTP', () => {
   let tokenB: string;
 
   beforeAll(async () => {
-    server = await startServer(LIMITS);
+    server = await startTarget(LIMITS);
     const minted = await Promise.all([mint(freshIp(), 'user-a'), mint(freshIp(), 'user-b')]);
     expect(minted.map((res) => res.status)).toEqual([201, 201]);
     [tokenA, tokenB] = minted.map((res) => (res.json as { token: string }).token) as [string, string];
@@ -367,7 +367,7 @@ describe('rate limiting over HTTP', () => {
   );
 });
 
-describe('rate limiting under concurrency on DynamoDB Local', () => {
+describeLocalOnly('rate limiting under concurrency on DynamoDB Local', () => {
   let server: RunningServer;
   const { chat } = client(() => server);
 
@@ -406,7 +406,7 @@ describe('rate limiting under concurrency on DynamoDB Local', () => {
   });
 });
 
-describe('rate limiting with the counter store down (fail closed)', () => {
+describeLocalOnly('rate limiting with the counter store down (fail closed)', () => {
   let server: RunningServer;
   const { chat, mint, admin } = client(() => server);
 
@@ -436,7 +436,7 @@ describe('rate limiting with the counter store down (fail closed)', () => {
   });
 });
 
-describe('rate limiting with the counter store down and RATE_LIMIT_FAIL_OPEN=true', () => {
+describeLocalOnly('rate limiting with the counter store down and RATE_LIMIT_FAIL_OPEN=true', () => {
   let server: RunningServer;
   const { chat, mint } = client(() => server);
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { http, postJson, SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 const MAX_BODY_BYTES = 65536;
@@ -50,7 +50,7 @@ describe('security headers on every response', () => {
   const widgetKey = () => ({ 'X-Widget-Api-Key': server.secrets.widgetKey });
 
   beforeAll(async () => {
-    server = await startServer({ CORS_ORIGIN: ALLOWED_ORIGIN });
+    server = await startTarget({ CORS_ORIGIN: ALLOWED_ORIGIN });
   });
   afterAll(async () => {
     await server.stop();

@@ -1,10 +1,10 @@
 import { http, postJson } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 describe('local server smoke', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startTarget();
   });
   afterAll(async () => {
     await server.stop();

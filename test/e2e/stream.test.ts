@@ -4,13 +4,13 @@
  * is a JSON error, never a stream.
  */
 import { http, openEventStream, postJson, type ErrorBody } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 describe('streamed chat over HTTP', () => {
   let server: RunningServer;
   let url: string;
   beforeAll(async () => {
-    server = await startServer({ CORS_ORIGIN: 'https://app.example.com' });
+    server = await startTarget({ CORS_ORIGIN: 'https://app.example.com' });
     url = `${server.url}/v1/chat/stream`;
   });
   afterAll(() => server.stop());
