@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from '../dynamodb.js';
 
 /** A running moto server. */
@@ -23,14 +24,27 @@ export function findMotoServer(): string | undefined {
   return existsSync(shim) ? shim : undefined;
 }
 
-/** Starts moto_server on 127.0.0.1; throws when it is not installed or does not come up within 60 s. */
-export async function startMoto(): Promise<MotoServer> {
+/** The directory of `sitecustomize.py`, which fixes moto's rotation behaviour (see the file). */
+const PATCH_DIR = fileURLToPath(new URL('./moto-patch/', import.meta.url));
+
+/**
+ * Starts moto_server on 127.0.0.1 with the rotation patch; `lambdaInvokeUrl` is where RotateSecret
+ * sends its Lambda invocations. Throws when moto is not installed or does not come up within 60 s.
+ */
+export async function startMoto(lambdaInvokeUrl?: string): Promise<MotoServer> {
   const command = findMotoServer();
   if (command === undefined) {
     throw new Error('moto_server is not installed (looked on PATH and in ~/.pyenv/shims); start:synth needs it');
   }
   const port = await freePort();
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      PYTHONPATH: [PATCH_DIR, process.env.PYTHONPATH].filter(Boolean).join(':'),
+      ...(lambdaInvokeUrl === undefined ? {} : { MOTO_LAMBDA_INVOKE_URL: lambdaInvokeUrl }),
+    },
+  });
   let errors = '';
   child.stderr.on('data', (chunk: Buffer) => (errors = (errors + chunk.toString()).slice(-2000)));
   const killOnExit = () => child.kill('SIGKILL');

@@ -67,11 +67,11 @@ export interface SynthServer {
   readonly url: string;
   readonly model: ApiModel;
   /** moto's endpoint (Secrets Manager, SQS) and DynamoDB Local's, with the credentials both accept. */
-  readonly endpoints: { readonly moto: string; readonly dynamoDb: string };
+  readonly endpoints: { readonly moto: string; readonly dynamoDb: string; readonly lambdaInvoke: string };
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Secret id (ARN) by the secret's name in the template. */
   readonly secretIds: ReadonlyMap<string, string>;
-  /** The rotation-capable functions and any other function, by logical id, to invoke directly. */
+  /** Every function, by logical id, to invoke directly. */
   readonly functions: ReadonlyMap<string, LambdaProcess>;
   close(): Promise<void>;
 }
@@ -146,7 +146,22 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
   try {
     const dataDir = await mkdtemp(join(tmpdir(), 'chat-widget-synth-'));
     stops.push(() => rm(dataDir, { recursive: true, force: true }));
-    const [moto, db] = await Promise.all([startMoto(), startDynamoDb('memory', dataDir)]);
+    // Lambda's Invoke API on its own loopback port (never on the API's): how moto's RotateSecret
+    // reaches the rotation function, and how an operator or a test invokes any function directly.
+    const functions = new Map<string, LambdaProcess>();
+    const invokeServer = createInvokeServer(functions, stackName);
+    stops.push(
+      () =>
+        new Promise<void>((resolveClose) => {
+          invokeServer.close(() => resolveClose());
+          invokeServer.closeAllConnections();
+        }),
+    );
+    await new Promise<void>((resolveListen, reject) =>
+      invokeServer.once('error', reject).listen(0, '127.0.0.1', resolveListen),
+    );
+    const invokeUrl = `http://127.0.0.1:${(invokeServer.address() as { port: number }).port}`;
+    const [moto, db] = await Promise.all([startMoto(invokeUrl), startDynamoDb('memory', dataDir)]);
     stops.push(() => (moto as MotoServer).stop(), () => (db as EmbeddedDynamoDb).stop());
     const credentials = db.credentials;
     const clientConfig = { region: REGION, credentials };
@@ -231,7 +246,6 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
     }
 
     // Every environment is resolved now, so a reference with no local counterpart stops the start.
-    const functions = new Map<string, LambdaProcess>();
     for (const spec of Object.values(model.functions)) {
       const environment = Object.fromEntries(
         Object.entries(spec.environment).map(([key, value]) => [
@@ -299,12 +313,12 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
       `Synthesized chat widget API listening on ${url}\n` +
         `  template: ${options.templatePath}\n` +
         `  ${Object.keys(model.functions).length} functions, ${routes} methods, stage ${model.stage}; ` +
-        `DynamoDB Local ${db.endpoint}; moto (Secrets Manager, SQS) ${moto.endpoint}\n`,
+        `DynamoDB Local ${db.endpoint}; moto (Secrets Manager, SQS) ${moto.endpoint}; Lambda Invoke ${invokeUrl}\n`,
     );
     return {
       url,
       model,
-      endpoints: { moto: moto.endpoint, dynamoDb: db.endpoint },
+      endpoints: { moto: moto.endpoint, dynamoDb: db.endpoint, lambdaInvoke: invokeUrl },
       credentials,
       secretIds,
       functions,
@@ -314,6 +328,34 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`, name or ARN): the result as
+ * the body, or `X-Amz-Function-Error: Unhandled` with the error type, as Lambda answers.
+ */
+function createInvokeServer(functions: ReadonlyMap<string, LambdaProcess>, stackName: string): Server {
+  return createServer((req, res) => {
+    void (async () => {
+      const name = decodeURIComponent(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '');
+      const id = name.split(':').pop()?.replace(`${stackName}-`, '') ?? '';
+      const fn = functions.get(id);
+      const body = await readBody(req);
+      if (req.method !== 'POST' || !fn) {
+        res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"Type":"ResourceNotFoundException"}');
+        return;
+      }
+      const result = await fn.invoke(body.length === 0 ? {} : JSON.parse(body.toString('utf8')));
+      if (result instanceof InvocationError) {
+        res.writeHead(200, { 'X-Amz-Function-Error': 'Unhandled', 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ errorType: result.kind, errorMessage: result.message }));
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(result ?? null));
+    })().catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
 }
 
 /** A response API Gateway writes itself, from the template's gateway response for `type`. */
