@@ -23,19 +23,21 @@ const SYNTH_SUITES = [
   'verify',
 ].map((name) => `<rootDir>/test/e2e/${name}.test.ts`);
 
-
 export default {
   projects: [
-    { ...project, displayName: 'local', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/test/synth/'] },
+    {
+      ...project,
+      displayName: 'local',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/test/synth/'],
+    },
     {
       ...project,
       displayName: 'synth',
       // Plus the suites about the synthesized stack itself (rotation through moto).
       testMatch: [...SYNTH_SUITES, '<rootDir>/test/synth/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/synth-global-setup.ts',
-      setupFiles: ['<rootDir>/test/helpers/synth-target.ts'],
-      // Starting the target starts DynamoDB Local, moto and, on first use, one process per function.
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/helpers/synth-target.ts'],
     },
   ],
   // Generous: e2e hooks start a server (and a JVM) on a 2-core machine that may be busy; no test asserts a speed.

@@ -25,7 +25,11 @@ const ALL_ON = {
 export const VARIANTS: Readonly<Record<string, Readonly<Record<string, string | boolean>>>> = {
   default: {},
   'all-on-openai': { ...ALL_ON, llmProvider: 'openai', openAiModel: 'gpt-4o-mini' },
-  'all-on-bedrock': { ...ALL_ON, llmProvider: 'bedrock', bedrockModelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0' },
+  'all-on-bedrock': {
+    ...ALL_ON,
+    llmProvider: 'bedrock',
+    bedrockModelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+  },
 };
 
 /**

@@ -78,7 +78,11 @@ export async function inputDigest(options: SynthOptions): Promise<string> {
   const hash = createHash('sha256').update(JSON.stringify(options));
   for (const input of INPUTS) {
     for await (const file of files(join(ROOT, input))) {
-      hash.update(relative(ROOT, file)).update('\0').update(await readFile(file)).update('\0');
+      hash
+        .update(relative(ROOT, file))
+        .update('\0')
+        .update(await readFile(file))
+        .update('\0');
     }
   }
   return hash.digest('hex').slice(0, 16);

@@ -112,9 +112,14 @@ export async function verify(options: Options): Promise<string[]> {
   let health: Reply | undefined;
   await check('health answers 200 {"status":"ok"}', async () => {
     health = await call('GET', '/health');
-    return status(health, [200]) ?? (JSON.parse(health.text).status === 'ok' ? undefined : `body ${health.text}`);
+    return (
+      status(health, [200]) ??
+      ((JSON.parse(health.text) as { status?: unknown }).status === 'ok' ? undefined : `body ${health.text}`)
+    );
   });
-  await check('security headers on a success (GET /health)', async () => headersOk(health ?? (await call('GET', '/health'))));
+  await check('security headers on a success (GET /health)', async () =>
+    headersOk(health ?? (await call('GET', '/health'))),
+  );
   const missing = await call('POST', '/v1/chat', {}, chatBody).catch(() => undefined);
   await check('security headers on an error (POST /v1/chat without a key)', async () =>
     missing ? headersOk(missing) : 'no answer',
@@ -134,9 +139,14 @@ export async function verify(options: Options): Promise<string[]> {
   });
   if (options.origin !== undefined) {
     await check(`CORS allows ${options.origin}`, async () => {
-      const reply = await call('OPTIONS', '/v1/chat', { Origin: options.origin as string, 'Access-Control-Request-Method': 'POST' });
+      const reply = await call('OPTIONS', '/v1/chat', {
+        Origin: options.origin as string,
+        'Access-Control-Request-Method': 'POST',
+      });
       const allowed = reply.headers['access-control-allow-origin'];
-      return allowed === options.origin ? undefined : `Access-Control-Allow-Origin is ${JSON.stringify(allowed ?? null)}`;
+      return allowed === options.origin
+        ? undefined
+        : `Access-Control-Allow-Origin is ${JSON.stringify(allowed ?? null)}`;
     });
   }
   await check('CORS refuses a foreign origin (preflight and request)', async () => {
@@ -151,10 +161,16 @@ export async function verify(options: Options): Promise<string[]> {
   });
   await check('a missing widget key is refused (401)', async () => (missing ? status(missing, [401]) : 'no answer'));
   await check('a wrong widget key is refused (401)', async () =>
-    status(await call('POST', '/v1/chat', { 'X-Widget-Api-Key': randomBytes(32).toString('base64url') }, chatBody), [401]),
+    status(
+      await call('POST', '/v1/chat', { 'X-Widget-Api-Key': randomBytes(32).toString('base64url') }, chatBody),
+      [401],
+    ),
   );
   await check('a wrong bearer key is refused on an admin route (401)', async () =>
-    status(await call('GET', '/v1/admin/audit', { Authorization: `Bearer ${randomBytes(32).toString('base64url')}` }), [401]),
+    status(
+      await call('GET', '/v1/admin/audit', { Authorization: `Bearer ${randomBytes(32).toString('base64url')}` }),
+      [401],
+    ),
   );
   await check('a missing bearer key is refused on POST /v1/tokens (401)', async () =>
     status(await call('POST', '/v1/tokens', {}, { userId: `verify-${nonce}` }), [401]),
@@ -165,10 +181,15 @@ export async function verify(options: Options): Promise<string[]> {
     let token = '';
     const withToken = () => ({ ...widget, Authorization: `Bearer ${token}` });
     await check('token round trip: mint (POST /v1/tokens)', async () => {
-      const reply = await call('POST', '/v1/tokens', { Authorization: `Bearer ${options.serverKey}` }, {
-        userId: `verify-${nonce}`,
-        expiresInSeconds: 300,
-      });
+      const reply = await call(
+        'POST',
+        '/v1/tokens',
+        { Authorization: `Bearer ${options.serverKey}` },
+        {
+          userId: `verify-${nonce}`,
+          expiresInSeconds: 300,
+        },
+      );
       token = reply.status === 201 ? ((JSON.parse(reply.text) as { token?: string }).token ?? '') : '';
       return status(reply, [201]) ?? (token === '' ? 'no token in the answer' : undefined);
     });
@@ -193,7 +214,8 @@ export async function verify(options: Options): Promise<string[]> {
   await check('no stack trace or internal name in any answer', async () => {
     for (const reply of replies) {
       const text = `${reply.text}\n${JSON.stringify(reply.headers)}`;
-      for (const [what, pattern] of LEAKS) if (pattern.test(text)) return `${what} in an answer (status ${reply.status})`;
+      for (const [what, pattern] of LEAKS)
+        if (pattern.test(text)) return `${what} in an answer (status ${reply.status})`;
     }
     return undefined;
   });

@@ -32,11 +32,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SECRET_ENV, SECRET_NAMES, type SecretName } from '../../lambdas/lib/secrets.js';
-import { startDynamoDb, type EmbeddedDynamoDb } from '../dynamodb.js';
+import { startDynamoDb } from '../dynamodb.js';
 import { MAX_REQUEST_BYTES, readBody, splitTarget, toEvent, writeResult } from '../event-adapter.js';
 import { PRELUDE_DELIMITER } from './function-host.js';
 import { InvocationError, LambdaProcess } from './lambda-process.js';
-import { startMoto, type MotoServer } from './moto.js';
+import { startMoto } from './moto.js';
 import { matchResource, readApiModel, resolveValue, type ApiModel, type LocalResources } from './template.js';
 
 const REGION = 'us-east-1';
@@ -96,7 +96,10 @@ function createTableInput(name: string, props: Readonly<Record<string, unknown>>
   const onDemand = (indexes: unknown) =>
     Array.isArray(indexes)
       ? indexes.map((index: Record<string, unknown>) => {
-          const { ProvisionedThroughput: _p, ContributorInsightsSpecification: _c, ...rest } = index;
+          // Capacity settings mean nothing on demand (and DynamoDB Local refuses them with PAY_PER_REQUEST).
+          const rest = { ...index };
+          delete rest.ProvisionedThroughput;
+          delete rest.ContributorInsightsSpecification;
           return rest;
         })
       : undefined;
@@ -162,7 +165,10 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
     );
     const invokeUrl = `http://127.0.0.1:${(invokeServer.address() as { port: number }).port}`;
     const [moto, db] = await Promise.all([startMoto(invokeUrl), startDynamoDb('memory', dataDir)]);
-    stops.push(() => (moto as MotoServer).stop(), () => (db as EmbeddedDynamoDb).stop());
+    stops.push(
+      () => moto.stop(),
+      () => db.stop(),
+    );
     const credentials = db.credentials;
     const clientConfig = { region: REGION, credentials };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: db.endpoint });
@@ -221,8 +227,14 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
     for (const { logicalId, properties } of queues) {
       const name = physicalName(logicalId, properties.QueueName);
       const queueAttributes: Record<string, string> = {};
-      for (const key of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds']) {
-        if (properties[key] !== undefined) queueAttributes[key] = String(properties[key]);
+      for (const key of [
+        'VisibilityTimeout',
+        'MessageRetentionPeriod',
+        'DelaySeconds',
+        'ReceiveMessageWaitTimeSeconds',
+      ]) {
+        const value = properties[key];
+        if (typeof value === 'string' || typeof value === 'number') queueAttributes[key] = String(value);
       }
       const redrive = properties.RedrivePolicy as Record<string, unknown> | undefined;
       if (redrive) {
@@ -233,7 +245,7 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
       }
       const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: queueAttributes }));
       const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: QueueUrl as string, AttributeNames: ['QueueArn'] }),
+        new GetQueueAttributesCommand({ QueueUrl: QueueUrl, AttributeNames: ['QueueArn'] }),
       );
       refs.set(logicalId, QueueUrl as string);
       attributes.set(logicalId, { Arn: Attributes?.QueueArn as string, QueueName: name, QueueUrl: QueueUrl as string });
@@ -377,10 +389,19 @@ function gatewayResponse(model: ApiModel, type: string, defaultStatus: number): 
 /** True when `result` is what API Gateway accepts from a proxy integration. */
 function isProxyResult(result: unknown): result is APIGatewayProxyResult {
   const r = result as Partial<APIGatewayProxyResult> | null;
-  return typeof r === 'object' && r !== null && Number.isInteger(r.statusCode) && (r.body === undefined || typeof r.body === 'string');
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isInteger(r.statusCode) &&
+    (r.body === undefined || typeof r.body === 'string')
+  );
 }
 
-function createApiServer(model: ApiModel, functions: ReadonlyMap<string, LambdaProcess>, print: (text: string) => void): Server {
+function createApiServer(
+  model: ApiModel,
+  functions: ReadonlyMap<string, LambdaProcess>,
+  print: (text: string) => void,
+): Server {
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
     const target = splitTarget(req.url ?? '/');
@@ -420,7 +441,10 @@ function createApiServer(model: ApiModel, functions: ReadonlyMap<string, LambdaP
     if (result instanceof InvocationError) {
       print(`[gateway] ${method} ${found.resource.path}: ${result.message}\n`);
       const timeout = result.kind === 'timeout';
-      await writeResult(res, gatewayResponse(model, timeout ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX', timeout ? 504 : 502));
+      await writeResult(
+        res,
+        gatewayResponse(model, timeout ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX', timeout ? 504 : 502),
+      );
       return;
     }
     if (!isProxyResult(result)) {

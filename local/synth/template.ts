@@ -76,6 +76,13 @@ export interface ApiModel {
 const isObject = (value: unknown): value is Record<string, Json> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A scalar property as text; `fallback` when it is absent or not a scalar. */
+function text(value: Json | undefined, fallback = ''): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : fallback;
+}
+
 /** The logical id a `{Ref}` or `{Fn::GetAtt}` points at, or undefined. */
 function referenced(value: Json | undefined): string | undefined {
   if (!isObject(value)) return undefined;
@@ -101,7 +108,7 @@ export async function readApiModel(path: string): Promise<ApiModel> {
   const apis = ofType('AWS::ApiGateway::RestApi');
   if (apis.length !== 1) throw new Error(`expected one REST API in the template, found ${apis.length}`);
   const stages = ofType('AWS::ApiGateway::Stage');
-  const stage = String(stages[0]?.[1].Properties?.StageName ?? 'prod');
+  const stage = text(stages[0]?.[1].Properties?.StageName, 'prod');
 
   const functions: Record<string, FunctionSpec> = {};
   for (const [id, resource] of ofType('AWS::Lambda::Function')) {
@@ -120,7 +127,7 @@ export async function readApiModel(path: string): Promise<ApiModel> {
       handler: props.Handler,
       timeoutSeconds: typeof props.Timeout === 'number' ? props.Timeout : 3,
       memoryMb: typeof props.MemorySize === 'number' ? props.MemorySize : 128,
-      runtime: String(props.Runtime ?? ''),
+      runtime: text(props.Runtime),
       environment: env,
     };
   }
@@ -130,8 +137,12 @@ export async function readApiModel(path: string): Promise<ApiModel> {
   const apiResources = new Map<string, { parent: string | undefined; part: string }>();
   for (const [id, resource] of ofType('AWS::ApiGateway::Resource')) {
     const parent = resource.Properties?.ParentId;
-    const isRoot = isObject(parent) && Array.isArray(parent['Fn::GetAtt']) && parent['Fn::GetAtt'][1] === 'RootResourceId';
-    apiResources.set(id, { parent: isRoot ? undefined : referenced(parent), part: String(resource.Properties?.PathPart) });
+    const isRoot =
+      isObject(parent) && Array.isArray(parent['Fn::GetAtt']) && parent['Fn::GetAtt'][1] === 'RootResourceId';
+    apiResources.set(id, {
+      parent: isRoot ? undefined : referenced(parent),
+      part: text(resource.Properties?.PathPart),
+    });
   }
   const segmentsOf = (id: string | undefined): string[] => {
     if (id === undefined) return [];
@@ -148,10 +159,12 @@ export async function readApiModel(path: string): Promise<ApiModel> {
     if (functionId === undefined) throw new Error(`method ${id}: no function of the template in its integration`);
     const resourceRef = props.ResourceId;
     const isRoot =
-      isObject(resourceRef) && Array.isArray(resourceRef['Fn::GetAtt']) && resourceRef['Fn::GetAtt'][1] === 'RootResourceId';
+      isObject(resourceRef) &&
+      Array.isArray(resourceRef['Fn::GetAtt']) &&
+      resourceRef['Fn::GetAtt'][1] === 'RootResourceId';
     const key = isRoot ? '' : (referenced(resourceRef) ?? '');
     const methods = methodsByResource.get(key) ?? {};
-    methods[String(props.HttpMethod)] = { functionId, stream: integration.ResponseTransferMode === 'STREAM' };
+    methods[text(props.HttpMethod)] = { functionId, stream: integration.ResponseTransferMode === 'STREAM' };
     methodsByResource.set(key, methods);
   }
   const resources: ResourceSpec[] = [{ path: '/', segments: [], methods: methodsByResource.get('') ?? {} }];
@@ -168,11 +181,12 @@ export async function readApiModel(path: string): Promise<ApiModel> {
     for (const [name, value] of Object.entries(params)) {
       const header = /^gatewayresponse\.header\.(.+)$/.exec(name)?.[1];
       // Static values are quoted ('value'); mapped values ($context…) are not served locally.
-      if (header !== undefined && typeof value === 'string' && /^'.*'$/s.test(value)) headers[header] = value.slice(1, -1);
+      if (header !== undefined && typeof value === 'string' && /^'.*'$/s.test(value))
+        headers[header] = value.slice(1, -1);
     }
     const templates = isObject(props.ResponseTemplates) ? props.ResponseTemplates : {};
     const body = templates['application/json'];
-    gatewayResponses[String(props.ResponseType)] = {
+    gatewayResponses[text(props.ResponseType)] = {
       ...(props.StatusCode === undefined ? {} : { statusCode: Number(props.StatusCode) }),
       headers,
       ...(typeof body === 'string' ? { body } : {}),
@@ -317,10 +331,10 @@ export function resolveValue(value: Json, local: LocalResources, where: string):
   }
   const sub = value['Fn::Sub'];
   if (sub !== undefined) {
-    const [text, vars]: [string, Json | undefined] =
-      typeof sub === 'string' ? [sub, undefined] : [String((sub as Json[])[0]), (sub as Json[])[1]];
-    return text.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
-      if (isObject(vars) && vars[name] !== undefined) return resolveValue(vars[name] as Json, local, where);
+    const [pattern, vars]: [string, Json | undefined] =
+      typeof sub === 'string' ? [sub, undefined] : [text((sub as Json[])[0]), (sub as Json[])[1]];
+    return pattern.replace(/\$\{([^}!]+)\}/g, (_m, name: string) => {
+      if (isObject(vars) && vars[name] !== undefined) return resolveValue(vars[name], local, where);
       const [id, attribute] = name.split('.');
       return resolveValue(
         attribute === undefined ? { Ref: id as string } : { 'Fn::GetAtt': [id as string, attribute] },
@@ -332,9 +346,10 @@ export function resolveValue(value: Json, local: LocalResources, where: string):
   const select = value['Fn::Select'];
   if (Array.isArray(select)) {
     const list = select[1];
-    const items = isObject(list) && Array.isArray(list['Fn::Split'])
-      ? resolveValue(list['Fn::Split'][1] as Json, local, where).split(String(list['Fn::Split'][0]))
-      : (list as Json[]).map((item) => resolveValue(item, local, where));
+    const items =
+      isObject(list) && Array.isArray(list['Fn::Split'])
+        ? resolveValue(list['Fn::Split'][1] as Json, local, where).split(text(list['Fn::Split'][0]))
+        : (list as Json[]).map((item) => resolveValue(item, local, where));
     const picked = items[Number(select[0])];
     if (picked === undefined) throw new Error(`${where}: Fn::Select out of range`);
     return picked;

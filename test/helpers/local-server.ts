@@ -180,11 +180,17 @@ export async function startTarget(
   // The template is a production deployment, which requires widget tokens; the suites are written
   // for `npm start`'s development default (keys accepted) and set REQUIRE_WIDGET_TOKEN where it matters.
   const functionEnv = Object.fromEntries(
-    Object.entries({ ...GENEROUS_LIMITS, REQUIRE_WIDGET_TOKEN: 'false', ...env }).filter(([name]) => !LOCAL_SERVER_ONLY.has(name)),
+    Object.entries({ ...GENEROUS_LIMITS, REQUIRE_WIDGET_TOKEN: 'false', ...env }).filter(
+      ([name]) => !LOCAL_SERVER_ONLY.has(name),
+    ),
   );
   const template = process.env.SYNTH_TEMPLATE;
   if (template === undefined) throw new Error('SYNTH_TEMPLATE is not set: the synth Jest project synthesizes it');
-  return startServer({ SYNTH_TEMPLATE: template, SYNTH_FUNCTION_ENV: JSON.stringify(functionEnv) }, secrets, 'local/synth/server.ts');
+  return startServer(
+    { SYNTH_TEMPLATE: template, SYNTH_FUNCTION_ENV: JSON.stringify(functionEnv) },
+    secrets,
+    'local/synth/server.ts',
+  );
 }
 
 /** `describe` for suites about the local server's own adapters; not registered on the `synth` target. */

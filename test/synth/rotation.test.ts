@@ -35,7 +35,8 @@ function rotationSchedules(templatePath: string): { secretName: string; function
       const secretId = (r.Properties.SecretId as { Ref: string }).Ref;
       const [functionId] = (r.Properties.RotationLambdaARN as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
       const rules = r.Properties.RotationRules as { ScheduleExpression?: string; AutomaticallyAfterDays?: number };
-      const days = rules.AutomaticallyAfterDays ?? Number(/rate\((\d+) days?\)/.exec(rules.ScheduleExpression ?? '')?.[1]);
+      const days =
+        rules.AutomaticallyAfterDays ?? Number(/rate\((\d+) days?\)/.exec(rules.ScheduleExpression ?? '')?.[1]);
       return { secretName: resources[secretId]?.Properties.Name as string, functionId, days };
     });
 }
@@ -54,7 +55,11 @@ describe('secret rotation on the synthesized stack', () => {
   /** The request each key opens, by the secret's name: a 2xx with the right value. */
   const probes: Record<string, (value: string) => Promise<HttpResponse>> = {
     'widget-api-key': (value) =>
-      postJson(`${server.url}/v1/chat`, { sessionId: `rot-${Date.now()}`, message: 'hi' }, { 'X-Widget-Api-Key': value }),
+      postJson(
+        `${server.url}/v1/chat`,
+        { sessionId: `rot-${Date.now()}`, message: 'hi' },
+        { 'X-Widget-Api-Key': value },
+      ),
     'admin-api-key': (value) =>
       http(`${server.url}/v1/admin/audit?limit=1`, { headers: { Authorization: `Bearer ${value}` } }),
     'server-api-key': (value) =>
@@ -84,7 +89,11 @@ describe('secret rotation on the synthesized stack', () => {
         output += text;
       },
     });
-    sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: server.endpoints.moto, credentials: server.credentials });
+    sm = new SecretsManagerClient({
+      region: 'us-east-1',
+      endpoint: server.endpoints.moto,
+      credentials: server.credentials,
+    });
     for (const { secretName } of rotationSchedules(templatePath)) {
       const id = server.secretIds.get(secretName) as string;
       before.set(secretName, (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString as string);
