@@ -70,7 +70,7 @@ export async function benchChain(iterations: number): Promise<ChainResult> {
   const fake = fakeRuntime({ clock, env: { CORS_ORIGIN: ORIGIN, ...limits } });
   const { config } = fake.runtime;
   const ok = () => json(200, { ok: true });
-  const chain = defineHandler({ auth: 'widget', body: chatRequestSchema, run: async () => ok() }).build(fake.runtime);
+  const chain = defineHandler({ auth: 'widget', body: chatRequestSchema }, async () => ok()).build(fake.runtime);
   const bare: LambdaHandler = async () => ok();
   const peer = expressPeer({
     widgetKey: fake.keys.widget,

@@ -14,11 +14,10 @@ import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
+import { errorBody, INTERNAL_ERROR_MESSAGE, securityHeaderTable } from '../lambdas/http/contract.js';
 import { json } from '../lambdas/http/responses.js';
-import type { AppRequest } from '../lambdas/http/request.js';
 import { matchRoute } from '../lambdas/http/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
-import { securityHeaders } from '../lambdas/http/middleware/security-headers.js';
 import { CONVERSATIONS_SCHEMA, IDEMPOTENCY_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
 import { ensureTables, startDynamoDb, type EmbeddedDynamoDb } from './dynamodb.js';
 import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-adapter.js';
@@ -37,12 +36,12 @@ export interface LocalServer {
 const TABLE_RETRY_MS = 1000;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** The answer when the adapter itself fails: the contract's 500, decorated by the same security-headers middleware. */
-async function lastResortResponse(config: Config): Promise<APIGatewayProxyResult> {
-  const body = { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } };
-  const response = json(500, body, { Vary: 'Origin' });
-  await securityHeaders({ production: config.production }).after?.({ response } as AppRequest as never);
-  return response;
+/** The answer when the adapter itself fails: the contract's 500 with the contract's security headers. */
+function lastResortResponse(config: Config): APIGatewayProxyResult {
+  return json(500, errorBody('INTERNAL_ERROR', INTERNAL_ERROR_MESSAGE), {
+    Vary: 'Origin',
+    ...securityHeaderTable(config.production),
+  });
 }
 
 /** Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until DynamoDB is back. */
@@ -133,7 +132,7 @@ export async function startLocalServer(
       res.end(lastResort.body);
     }
   };
-  const lastResort = await lastResortResponse(config);
+  const lastResort = lastResortResponse(config);
   const server: Server = createServer((req, res) => void serve(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

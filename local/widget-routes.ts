@@ -13,10 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Config } from '../lambdas/lib/config.js';
 import { json } from '../lambdas/http/responses.js';
-import type { AppRequest } from '../lambdas/http/request.js';
+import type { ErrorCode } from '../lambdas/lib/errors.js';
 import type { SecretProvider } from '../lambdas/lib/secrets.js';
 import { mintWidgetToken } from '../lambdas/lib/tokens.js';
-import { securityHeaders } from '../lambdas/http/middleware/security-headers.js';
+import { errorBody, securityHeaderTable } from '../lambdas/http/contract.js';
 import { bundleWidget } from '../widget/build.js';
 import { demoPage } from '../widget/demo-page.js';
 import { writeResult } from './event-adapter.js';
@@ -59,18 +59,15 @@ function demoCsp(nonce: string): string {
 /** Creates the local-only routes; the security headers are computed once, here. */
 export async function widgetRoutes(options: WidgetRoutesOptions): Promise<LocalRoutes> {
   const { config } = options;
-  const probe = json(200, {});
-  await securityHeaders({ production: config.production }).after?.({ response: probe } as AppRequest as never);
-  const base = { ...probe.headers };
-  delete base['Content-Type'];
+  const base = securityHeaderTable(config.production);
   let bundle: Promise<string> | undefined;
 
   const send = async (res: ServerResponse, result: APIGatewayProxyResult): Promise<true> => {
     await writeResult(res, { ...result, headers: { ...base, 'X-Request-Id': randomUUID(), ...result.headers } });
     return true;
   };
-  const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-    json(status, { error: { code, message } }, headers);
+  const error = (status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) =>
+    json(status, errorBody(code, message), headers);
   const only = (method: string, req: IncomingMessage): APIGatewayProxyResult | undefined =>
     req.method === method
       ? undefined

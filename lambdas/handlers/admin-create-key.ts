@@ -6,13 +6,12 @@ import { MAX_ACTIVE_KEYS, generateApiKey, keyEnvironment, newKeyId, viewOf } fro
 import { requestEvent } from '../lib/audit-events.js';
 import { ValidationError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
-import { createKeyRequestSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  body: createKeyRequestSchema,
-  run: async ({ body, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/admin/keys'),
+  async ({ body, state, runtime }) => {
     const now = runtime.clock();
     const expiresAt = body.expiresAt === undefined ? undefined : Date.parse(body.expiresAt);
     if (expiresAt !== undefined && expiresAt <= now) {
@@ -35,4 +34,4 @@ export const { handler, build } = defineHandler({
     await runtime.audit.record(requestEvent(state, 'key.created', now, { keyId: record.id, role: record.role }));
     return json(201, { ...viewOf(record, now), key });
   },
-});
+);

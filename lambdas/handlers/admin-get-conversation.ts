@@ -1,15 +1,13 @@
 /** `GET /v1/admin/conversations/{sessionId}`: one conversation and a page of its messages. */
 import { NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
 import { listBody, readCursor } from '../http/paging.js';
-import { conversationMessagesQuerySchema, sessionParamsSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  params: sessionParamsSchema,
-  query: conversationMessagesQuerySchema,
-  run: async ({ params, query, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('GET /v1/admin/conversations/{sessionId}'),
+  async ({ params, query, runtime }) => {
     const now = runtime.clock();
     const scope = `messages\n${params.sessionId}`;
     const from = await readCursor(runtime, scope, query.cursor);
@@ -21,4 +19,4 @@ export const { handler, build } = defineHandler({
     const { items, nextCursor } = await listBody(runtime, scope, page);
     return json(200, { conversation, messages: items, nextCursor });
   },
-});
+);

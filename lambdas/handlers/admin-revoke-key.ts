@@ -5,13 +5,12 @@
 import { requestEvent } from '../lib/audit-events.js';
 import { NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { empty } from '../http/responses.js';
-import { keyParamsSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  params: keyParamsSchema,
-  run: async ({ params, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('DELETE /v1/admin/keys/{keyId}'),
+  async ({ params, state, runtime }) => {
     const result = await runtime.apiKeys.revoke(params.keyId);
     if (!result) throw new NotFoundError('No such key.');
     if (result.changed) {
@@ -21,4 +20,4 @@ export const { handler, build } = defineHandler({
     }
     return empty(204);
   },
-});
+);

@@ -5,15 +5,14 @@
 import { decodeJwt } from 'jose';
 import { ValidationError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { empty } from '../http/responses.js';
-import { adminRevokeRequestSchema } from '../lib/schemas.js';
 import { CLOCK_TOLERANCE_SECONDS, revocationIdOf } from '../lib/tokens.js';
 import { requestEvent } from '../lib/audit-events.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'admin',
-  body: adminRevokeRequestSchema,
-  run: async ({ body, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/admin/tokens/revoke'),
+  async ({ body, state, runtime }) => {
     const now = Math.floor(runtime.clock() / 1000);
     // No token outlives this: the longest lifetime plus the clock tolerance.
     const horizon = now + runtime.config.widgetTokenMaxTtlSeconds + CLOCK_TOLERANCE_SECONDS;
@@ -41,4 +40,4 @@ export const { handler, build } = defineHandler({
     await runtime.audit.record(requestEvent(state, 'token.revoked', runtime.clock(), detail));
     return empty(204);
   },
-});
+);

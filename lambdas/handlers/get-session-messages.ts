@@ -1,16 +1,13 @@
 /** `GET /v1/sessions/{sessionId}/messages` (widget token): the verified user's own history, oldest first. */
 import { NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
 import { listBody, readCursor } from '../http/paging.js';
-import { sessionMessagesQuerySchema, sessionParamsSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'widget',
-  token: 'required',
-  params: sessionParamsSchema,
-  query: sessionMessagesQuerySchema,
-  run: async ({ params, query, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('GET /v1/sessions/{sessionId}/messages'),
+  async ({ params, query, state, runtime }) => {
     const now = runtime.clock();
     const userId = state.token?.userId;
     const conversation = await runtime.conversations.get(params.sessionId, now);
@@ -22,4 +19,4 @@ export const { handler, build } = defineHandler({
     const page = await runtime.conversations.messages(params.sessionId, query.limit, from, now);
     return json(200, await listBody(runtime, scope, page));
   },
-});
+);

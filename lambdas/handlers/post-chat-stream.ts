@@ -7,19 +7,17 @@ import { Readable } from 'node:stream';
 import { chatTurnOf, prepareTurn, streamChatTurn, type StreamEvent } from '../lib/chat-service.js';
 import { ValidationError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { idempotencyKeyOf } from '../http/idempotency.js';
-import { chatRequestSchema } from '../lib/schemas.js';
 
 async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {
   // JSON never holds a raw newline, so each event is exactly one `data:` line.
   for await (const event of events) yield `data: ${JSON.stringify(event)}\n\n`;
 }
 
-export const { handler, build } = defineHandler({
-  auth: 'widget',
-  body: chatRequestSchema,
-  stream: true,
-  run: async ({ body, event, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/chat/stream'),
+  async ({ body, event, state, runtime }) => {
     if (idempotencyKeyOf(event) !== undefined) {
       // A stream cannot be replayed: refuse rather than let a client believe retries are safe.
       throw new ValidationError('Idempotency-Key is supported on POST /v1/chat only.', [
@@ -38,4 +36,4 @@ export const { handler, build } = defineHandler({
       body: stream,
     };
   },
-});
+);

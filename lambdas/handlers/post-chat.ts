@@ -4,14 +4,13 @@
  */
 import { chatTurnOf, runChatTurn } from '../lib/chat-service.js';
 import { defineHandler } from '../http/handler.js';
+import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
 import { idempotencyKeyOf, runIdempotentTurn } from '../http/idempotency.js';
-import { chatRequestSchema } from '../lib/schemas.js';
 
-export const { handler, build } = defineHandler({
-  auth: 'widget',
-  body: chatRequestSchema,
-  run: async ({ body, event, context, state, runtime }) => {
+export const { handler, build, facts } = defineHandler(
+  route('POST /v1/chat'),
+  async ({ body, event, context, state, runtime }) => {
     const key = idempotencyKeyOf(event);
     const turn = chatTurnOf(body, state);
     if (key === undefined) {
@@ -21,4 +20,4 @@ export const { handler, build } = defineHandler({
     const { message, replayed } = await runIdempotentTurn(runtime, turn, key, context);
     return json(200, { sessionId: body.sessionId, message }, replayed ? { 'Idempotent-Replayed': 'true' } : {});
   },
-});
+);

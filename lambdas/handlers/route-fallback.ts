@@ -8,28 +8,24 @@ import { MethodNotAllowedError, NotFoundError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
 import { empty } from '../http/responses.js';
 import { routePath } from '../http/request.js';
-import { resourceFor } from '../http/routes.js';
+import { FALLBACK, resourceFor } from '../http/routes.js';
 
 const ALLOWED_REQUEST_HEADERS = 'Content-Type, Authorization, X-Widget-Api-Key, X-Request-Id, Idempotency-Key';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
-export const { handler, build } = defineHandler({
-  auth: 'none',
-  corsList: 'by-path',
-  run: async ({ event, state }) => {
-    const found = resourceFor(routePath(event));
-    if (!found) throw new NotFoundError('No such route.');
-    const allow = [...found.methods, 'OPTIONS'];
-    if (event.httpMethod !== 'OPTIONS') throw new MethodNotAllowedError(allow);
-    return empty(204, {
-      Allow: allow.join(', '),
-      ...(state.corsOrigin === undefined
-        ? {}
-        : {
-            'Access-Control-Allow-Methods': allow.join(', '),
-            'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
-            'Access-Control-Max-Age': PREFLIGHT_MAX_AGE_SECONDS,
-          }),
-    });
-  },
+export const { handler, build, facts } = defineHandler(FALLBACK, async ({ event, state }) => {
+  const found = resourceFor(routePath(event));
+  if (!found) throw new NotFoundError('No such route.');
+  const allow = [...found.methods, 'OPTIONS'];
+  if (event.httpMethod !== 'OPTIONS') throw new MethodNotAllowedError(allow);
+  return empty(204, {
+    Allow: allow.join(', '),
+    ...(state.corsOrigin === undefined
+      ? {}
+      : {
+          'Access-Control-Allow-Methods': allow.join(', '),
+          'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
+          'Access-Control-Max-Age': PREFLIGHT_MAX_AGE_SECONDS,
+        }),
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * The one place the security chain is assembled (design §6). Each Lambda entry declares what
- * it needs (credential, schemas) and a few lines of business logic; `defineHandler` wraps it in
+ * The one place the security chain is assembled (design §6). Each Lambda entry names its route
+ * of the table (credential, schemas: `routes.ts`) and gives a few lines of business logic; `defineHandler` wraps it in
  * the same Middy chain, in the same order, for Lambda and for the local server alike.
  */
 import middy from '@middy/core';
@@ -8,7 +8,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ZodType, z } from 'zod';
 import { adminAudit } from './middleware/audit.js';
-import { auth, type AuthKind } from './middleware/auth.js';
+import { auth } from './middleware/auth/index.js';
 import { bodyLimit } from './middleware/body-limit.js';
 import { cors } from './middleware/cors.js';
 import { errorMapper } from './middleware/errors.js';
@@ -18,12 +18,11 @@ import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
 import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
-import { isAdminPath, requiredRole } from './routes.js';
+import { isAdminPath, requiredRole, type HandlerFacts, type Schema } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
 import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
 
-type Schema = ZodType | undefined;
 type Out<S extends Schema> = S extends ZodType ? z.output<S> : undefined;
 
 /** What a handler receives: validated input, the request state and the runtime. */
@@ -38,30 +37,10 @@ export interface HandlerInput<B extends Schema, Q extends Schema, P extends Sche
   readonly runtime: Runtime;
 }
 
-/** A Lambda entry: its credential, its schemas, and its business logic. */
-export interface HandlerSpec<B extends Schema, Q extends Schema, P extends Schema> {
-  /** The credential this route takes. */
-  readonly auth: AuthKind;
-  /**
-   * Widget routes: whether a widget token is required (`required`) or accepted when present
-   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
-   * @default 'optional'
-   */
-  readonly token?: 'optional' | 'required';
-  /** The JSON body schema; routes without one take no body. */
-  readonly body?: B;
-  readonly query?: Q;
-  readonly params?: P;
-  /** Which CORS allow-list applies: admin routes use `ADMIN_CORS_ORIGIN`. @default admin when `auth` is admin, else by path */
-  readonly corsList?: 'widget' | 'admin' | 'by-path';
-  /**
-   * Whether the route streams its body: the Lambda export is then a response-streaming handler
-   * (API Gateway `STREAM` transfer mode) and `run` may answer with a `Readable` body.
-   * @default false
-   */
-  readonly stream?: boolean;
-  readonly run: (input: HandlerInput<B, Q, P>) => Promise<HandlerResult>;
-}
+/** The business logic of a Lambda entry: validated input in, a proxy result out. */
+export type HandlerRun<B extends Schema, Q extends Schema, P extends Schema> = (
+  input: HandlerInput<B, Q, P>,
+) => Promise<HandlerResult>;
 
 /** What a chain answers: a proxy result, whose body may be a stream on streaming routes. */
 export type HandlerResult = APIGatewayProxyResult | StreamingResult;
@@ -70,17 +49,23 @@ export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => P
 
 /** A defined handler: the Lambda export, and `build` for hosts that bring their own runtime. */
 export interface DefinedHandler {
+  /** The route facts the chain was built from. */
+  readonly facts: HandlerFacts;
   readonly handler: LambdaHandler | StreamingLambdaHandler;
   readonly build: (runtime: Runtime) => LambdaHandler;
 }
 
-/** Wraps `spec` in the security chain; the Lambda runtime is built on the first invocation. */
+/**
+ * Wraps `run` in the security chain that `facts` call for: a route of the table
+ * (`route('POST /v1/chat')`), or `FALLBACK`. The Lambda runtime is built on the first invocation.
+ */
 export function defineHandler<B extends Schema = undefined, Q extends Schema = undefined, P extends Schema = undefined>(
-  spec: HandlerSpec<B, Q, P>,
+  facts: HandlerFacts<B, Q, P>,
+  run: HandlerRun<B, Q, P>,
 ): DefinedHandler {
   const build = (runtime: Runtime): LambdaHandler => {
     const { config, audit, clock, logger } = runtime;
-    const list = spec.corsList ?? (spec.auth === 'admin' ? 'admin' : 'widget');
+    const list = facts.corsList ?? (facts.auth === 'admin' ? 'admin' : 'widget');
     const widgetRules =
       config.corsOrigins.length > 0 || config.production ? config.corsOrigins : [{ kind: 'any' as const }];
     const rulesFor = (request: AppRequest) =>
@@ -96,16 +81,16 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
       .use(cors({ rulesFor, audit, clock }))
       .use(rateLimitHeaders({ windowMs: config.rateLimit.windowMs, clock }))
       .use(errorMapper({ logger }))
-      .use(bodyLimit({ maxBytes: config.maxBodyBytes, json: spec.body !== undefined }));
-    if (spec.auth !== 'none') {
+      .use(bodyLimit({ maxBytes: config.maxBodyBytes, json: facts.body !== undefined }));
+    if (facts.auth !== 'none') {
       chain.use(
         auth({
-          kind: spec.auth,
+          kind: facts.auth,
           secrets: runtime.secrets,
           graceSeconds: config.secretGraceSeconds,
           keys: runtime.apiKeys,
           role: (request) => requiredRole(request.event.httpMethod, request.event.resource),
-          requireToken: spec.token === 'required' || config.requireWidgetToken,
+          requireToken: facts.token === 'required' || config.requireWidgetToken,
           tokenPolicy: {
             maxTtlSeconds: config.widgetTokenMaxTtlSeconds,
             audience: config.widgetTokenAudience,
@@ -117,13 +102,13 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
         }),
       );
     }
-    if (spec.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
-    if (spec.auth === 'admin') chain.use(adminAudit({ audit, clock }));
-    if (spec.auth !== 'none') {
+    if (facts.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
+    if (facts.auth === 'admin') chain.use(adminAudit({ audit, clock }));
+    if (facts.auth !== 'none') {
       chain.use(
         rateLimit({
           limiter: runtime.rateLimiter,
-          tiers: tiersFor(spec.auth, config),
+          tiers: tiersFor(facts.auth, config),
           lockout,
           failOpen: config.rateLimit.failOpen,
           audit,
@@ -132,10 +117,10 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
         }),
       );
     }
-    chain.use(validate({ body: spec.body, query: spec.query, params: spec.params }));
+    chain.use(validate({ body: facts.body, query: facts.query, params: facts.params }));
     const handler = chain.handler(async (event, context) => {
       const state = context.app;
-      return spec.run({
+      return run({
         body: state.input?.body as Out<B>,
         query: state.input?.query as Out<Q>,
         params: state.input?.params as Out<P>,
@@ -150,5 +135,5 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
 
   let lambda: LambdaHandler | undefined;
   const lazy: LambdaHandler = (event, context) => (lambda ??= build(getLambdaRuntime()))(event, context);
-  return { handler: spec.stream ? streamingLambda(lazy) : lazy, build };
+  return { handler: facts.stream ? streamingLambda(lazy) : lazy, build, facts };
 }

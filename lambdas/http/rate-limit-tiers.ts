@@ -4,7 +4,7 @@
  * key (the root server key, or each managed key on its own); admin routes per client address; and, for every authenticated route, the
  * failed-authentication lockout per client address. IPv6 clients are grouped by /64.
  */
-import type { AuthKind } from './middleware/auth.js';
+import type { AuthKind } from './routes.js';
 import type { Config } from '../lib/config.js';
 import { clientKey, type LimitCheck } from '../lib/rate-limiter.js';
 import type { AppRequest } from './request.js';

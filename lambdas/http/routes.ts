@@ -1,12 +1,46 @@
 /**
- * The route table: the one list of HTTP routes, used by the local server to dispatch and by the
- * CDK stack to build API Gateway resources, so the two cannot drift. Anything that matches no
- * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`). Every route taken with a
- * bearer key names here the role it requires, so the role of a route is declared in one place.
+ * The route table: the one list of HTTP routes and everything known about each (design §3):
+ * method, path, Lambda entry, credential, role, streaming, the zod schemas of its input and of
+ * its success body. The local server dispatches from it, the CDK stack builds the API Gateway
+ * resources from it, `defineHandler` takes each entry's credential and schemas from it, and the
+ * OpenAPI document is generated from it, so none of them can drift. Anything that matches no
+ * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`).
  */
+import type { ZodType } from 'zod';
 import type { Role } from '../lib/roles.js';
+import {
+  adminRevokeRequestSchema,
+  chatRequestSchema,
+  conversationMessagesQuerySchema,
+  createKeyRequestSchema,
+  keyParamsSchema,
+  listAuditQuerySchema,
+  listConversationsQuerySchema,
+  listKeysQuerySchema,
+  mintTokenRequestSchema,
+  sessionMessagesQuerySchema,
+  sessionParamsSchema,
+} from '../lib/schemas.js';
+import {
+  auditListSchema,
+  chatResponseSchema,
+  conversationListSchema,
+  conversationResponseSchema,
+  createdKeySchema,
+  healthSchema,
+  keyListSchema,
+  messageListSchema,
+  mintedTokenSchema,
+  streamEventSchema,
+} from './response-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/**
+ * The credential a route requires: none, the widget key, or a bearer key on an admin route
+ * (`admin`) or on the token route (`server`); which role the bearer key needs is the route's.
+ */
+export type AuthKind = 'none' | 'widget' | 'admin' | 'server';
 
 /** The Lambda entry files under `lambdas/handlers/`. */
 export type HandlerName =
@@ -26,44 +60,200 @@ export type HandlerName =
   | 'admin-revoke-key'
   | 'route-fallback';
 
-/** One route: method, API Gateway resource path (with `{param}` segments) and its handler. */
-export interface Route {
-  readonly method: HttpMethod;
-  readonly path: string;
-  readonly handler: Exclude<HandlerName, 'route-fallback'>;
-  /** The answer is streamed (API Gateway `STREAM` transfer mode, a response-streaming Lambda). */
+/** A request schema, or undefined for a route that takes no such input. */
+export type Schema = ZodType | undefined;
+
+/** What the security chain needs to serve a Lambda entry; every route of one entry has the same. */
+export interface HandlerFacts<B extends Schema = Schema, Q extends Schema = Schema, P extends Schema = Schema> {
+  /** The credential this route takes. */
+  readonly auth: AuthKind;
+  /**
+   * Widget routes: whether a widget token is required (`required`) or accepted when present
+   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
+   * @default 'optional'
+   */
+  readonly token?: 'optional' | 'required';
+  /** The JSON body schema; routes without one take no body. */
+  readonly body?: B;
+  readonly query?: Q;
+  readonly params?: P;
+  /** Which CORS allow-list applies: admin routes use `ADMIN_CORS_ORIGIN`. @default admin when `auth` is admin, else widget */
+  readonly corsList?: 'widget' | 'admin' | 'by-path';
+  /**
+   * The answer is streamed: API Gateway `STREAM` transfer mode, a response-streaming Lambda, and
+   * `run` may answer with a `Readable` body.
+   * @default false
+   */
   readonly stream?: boolean;
-  /** The role a bearer key needs here (admin routes and `POST /v1/tokens`); absent on widget and open routes. */
-  readonly role?: Role;
 }
 
-export const ROUTES: readonly Route[] = [
-  { method: 'POST', path: '/v1/chat', handler: 'post-chat' },
-  { method: 'POST', path: '/chat', handler: 'post-chat' },
-  { method: 'POST', path: '/v1/chat/stream', handler: 'post-chat-stream', stream: true },
-  { method: 'GET', path: '/v1/admin/conversations', handler: 'admin-list-conversations', role: 'admin:read' },
-  {
+/** One route: where it is, which entry serves it, and what the chain and the OpenAPI document need. */
+export interface Route extends HandlerFacts {
+  readonly method: HttpMethod;
+  /** The API Gateway resource path, with `{param}` segments. */
+  readonly path: string;
+  readonly handler: Exclude<HandlerName, 'route-fallback'>;
+  /** The role a bearer key needs here (admin routes and `POST /v1/tokens`); absent on widget and open routes. */
+  readonly role?: Role;
+  /** The status of a success. */
+  readonly status: 200 | 201 | 204;
+  /** The success body; on a stream route, one event's `data:` JSON; absent for 204. */
+  readonly response?: ZodType;
+}
+
+/** `POST /v1/chat` and its alias `POST /chat`. */
+const CHAT = {
+  handler: 'post-chat',
+  auth: 'widget',
+  body: chatRequestSchema,
+  status: 200,
+  response: chatResponseSchema,
+} as const;
+
+/** The table, keyed `"METHOD /path"`; add a route here and it is served locally, deployed and documented. */
+export const ROUTE_TABLE = {
+  'POST /v1/chat': { method: 'POST', path: '/v1/chat', ...CHAT },
+  'POST /chat': { method: 'POST', path: '/chat', ...CHAT },
+  'POST /v1/chat/stream': {
+    method: 'POST',
+    path: '/v1/chat/stream',
+    handler: 'post-chat-stream',
+    auth: 'widget',
+    body: chatRequestSchema,
+    stream: true,
+    status: 200,
+    response: streamEventSchema,
+  },
+  'GET /v1/admin/conversations': {
+    method: 'GET',
+    path: '/v1/admin/conversations',
+    handler: 'admin-list-conversations',
+    auth: 'admin',
+    role: 'admin:read',
+    query: listConversationsQuerySchema,
+    status: 200,
+    response: conversationListSchema,
+  },
+  'GET /v1/admin/conversations/{sessionId}': {
     method: 'GET',
     path: '/v1/admin/conversations/{sessionId}',
     handler: 'admin-get-conversation',
+    auth: 'admin',
     role: 'admin:read',
+    params: sessionParamsSchema,
+    query: conversationMessagesQuerySchema,
+    status: 200,
+    response: conversationResponseSchema,
   },
-  {
+  'DELETE /v1/admin/conversations/{sessionId}': {
     method: 'DELETE',
     path: '/v1/admin/conversations/{sessionId}',
     handler: 'admin-delete-conversation',
+    auth: 'admin',
     role: 'admin',
+    params: sessionParamsSchema,
+    status: 204,
   },
-  { method: 'GET', path: '/v1/sessions/{sessionId}/messages', handler: 'get-session-messages' },
-  { method: 'POST', path: '/v1/tokens', handler: 'mint-token', role: 'tokens:mint' },
-  { method: 'POST', path: '/v1/tokens/revoke', handler: 'revoke-token' },
-  { method: 'POST', path: '/v1/admin/tokens/revoke', handler: 'admin-revoke-token', role: 'admin' },
-  { method: 'GET', path: '/v1/admin/audit', handler: 'admin-list-audit', role: 'admin:read' },
-  { method: 'POST', path: '/v1/admin/keys', handler: 'admin-create-key', role: 'admin' },
-  { method: 'GET', path: '/v1/admin/keys', handler: 'admin-list-keys', role: 'admin:read' },
-  { method: 'DELETE', path: '/v1/admin/keys/{keyId}', handler: 'admin-revoke-key', role: 'admin' },
-  { method: 'GET', path: '/health', handler: 'health' },
-];
+  'GET /v1/sessions/{sessionId}/messages': {
+    method: 'GET',
+    path: '/v1/sessions/{sessionId}/messages',
+    handler: 'get-session-messages',
+    auth: 'widget',
+    token: 'required',
+    params: sessionParamsSchema,
+    query: sessionMessagesQuerySchema,
+    status: 200,
+    response: messageListSchema,
+  },
+  'POST /v1/tokens': {
+    method: 'POST',
+    path: '/v1/tokens',
+    handler: 'mint-token',
+    auth: 'server',
+    role: 'tokens:mint',
+    body: mintTokenRequestSchema,
+    status: 201,
+    response: mintedTokenSchema,
+  },
+  'POST /v1/tokens/revoke': {
+    method: 'POST',
+    path: '/v1/tokens/revoke',
+    handler: 'revoke-token',
+    auth: 'widget',
+    token: 'required',
+    status: 204,
+  },
+  'POST /v1/admin/tokens/revoke': {
+    method: 'POST',
+    path: '/v1/admin/tokens/revoke',
+    handler: 'admin-revoke-token',
+    auth: 'admin',
+    role: 'admin',
+    body: adminRevokeRequestSchema,
+    status: 204,
+  },
+  'GET /v1/admin/audit': {
+    method: 'GET',
+    path: '/v1/admin/audit',
+    handler: 'admin-list-audit',
+    auth: 'admin',
+    role: 'admin:read',
+    query: listAuditQuerySchema,
+    status: 200,
+    response: auditListSchema,
+  },
+  'POST /v1/admin/keys': {
+    method: 'POST',
+    path: '/v1/admin/keys',
+    handler: 'admin-create-key',
+    auth: 'admin',
+    role: 'admin',
+    body: createKeyRequestSchema,
+    status: 201,
+    response: createdKeySchema,
+  },
+  'GET /v1/admin/keys': {
+    method: 'GET',
+    path: '/v1/admin/keys',
+    handler: 'admin-list-keys',
+    auth: 'admin',
+    role: 'admin:read',
+    query: listKeysQuerySchema,
+    status: 200,
+    response: keyListSchema,
+  },
+  'DELETE /v1/admin/keys/{keyId}': {
+    method: 'DELETE',
+    path: '/v1/admin/keys/{keyId}',
+    handler: 'admin-revoke-key',
+    auth: 'admin',
+    role: 'admin',
+    params: keyParamsSchema,
+    status: 204,
+  },
+  'GET /health': {
+    method: 'GET',
+    path: '/health',
+    handler: 'health',
+    auth: 'none',
+    status: 200,
+    response: healthSchema,
+  },
+} as const satisfies Readonly<Record<string, Route>>;
+
+/** A route's key in the table: `"METHOD /path"`. */
+export type RouteKey = keyof typeof ROUTE_TABLE;
+
+/** Every route, in table order. */
+export const ROUTES: readonly Route[] = Object.values(ROUTE_TABLE);
+
+/** The facts of one route, typed precisely (its schemas), for `defineHandler(route('POST /v1/chat'), …)`. */
+export function route<K extends RouteKey>(key: K): (typeof ROUTE_TABLE)[K] {
+  return ROUTE_TABLE[key];
+}
+
+/** What `route-fallback` serves: every request no route takes, with no credential and the CORS list of its path. */
+export const FALLBACK = { auth: 'none', corsList: 'by-path' } as const satisfies HandlerFacts;
 
 /** The result of matching a request against the table. */
 export interface RouteMatch {

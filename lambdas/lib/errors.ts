@@ -4,6 +4,32 @@
  * as unexpected, logged, and answered as a 500 with no detail.
  */
 
+/**
+ * Every error code the API answers with (docs/api.md, "Status codes"); `BAD_REQUEST` is only
+ * written by API Gateway itself, for requests it refuses before any Lambda runs.
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'INVALID_JSON',
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'TOKEN_EXPIRED',
+  'FORBIDDEN',
+  'ORIGIN_NOT_ALLOWED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'KEY_LIMIT_REACHED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'RATE_LIMIT_EXCEEDED',
+  'INTERNAL_ERROR',
+  'UPSTREAM_ERROR',
+  'SERVICE_UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /** One problem found by request validation, as returned in `error.details`. */
 export interface ErrorDetail {
   readonly path: string;
@@ -18,14 +44,14 @@ export interface AppErrorOptions {
 
 /** Base class of every expected error; callers branch on `code`, never on message text. */
 export class AppError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly status: number;
   /** Whether `message` may be shown to the client (never for 5xx). */
   readonly expose: boolean;
   /** Extra response headers (for example `Allow` or `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: string, status: number, message: string, options: AppErrorOptions = {}) {
+  constructor(code: ErrorCode, status: number, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -120,6 +146,36 @@ export class KeyLimitError extends AppError {
       `At most ${limit} API keys may be active; revoke unused or expired keys first.`,
       options,
     );
+  }
+}
+
+/** 429 `RATE_LIMIT_EXCEEDED`, with `Retry-After` (the mapper copies it into `retry_after`). */
+export class RateLimitError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super('RATE_LIMIT_EXCEEDED', 429, 'Too many requests. Retry later.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/** The challenge of a presented but unacceptable widget token (RFC 6750 §3.1). */
+const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer realm="chat-widget", error="invalid_token"' };
+
+/** 401 `UNAUTHORIZED` for a present but unacceptable widget token; never a fall-back to anonymous. */
+export class InvalidTokenError extends AppError {
+  /** Why, for logs and audit only (never shown to the client). */
+  readonly reason: string;
+  constructor(reason: string, options?: AppErrorOptions) {
+    super('UNAUTHORIZED', 401, 'The widget token is invalid.', { ...options, headers: INVALID_TOKEN });
+    this.reason = reason;
+  }
+}
+
+/** 401 `TOKEN_EXPIRED`: a genuine widget token past its `exp` (plus tolerance). */
+export class TokenExpiredError extends AppError {
+  readonly reason = 'expired';
+  constructor(options?: AppErrorOptions) {
+    super('TOKEN_EXPIRED', 401, 'The widget token has expired.', { ...options, headers: INVALID_TOKEN });
   }
 }
 

@@ -6,17 +6,10 @@
  * window's count never changes once it has closed, so each instance caches it (bounded).
  */
 import { isIPv6 } from 'node:net';
-import { AppError } from './errors.js';
 import type { CounterRef, RateLimitStore } from './stores/rate-limit-store.js';
 
-/** 429 `RATE_LIMIT_EXCEEDED`, with `Retry-After` (the mapper copies it into `retry_after`). */
-export class RateLimitError extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMIT_EXCEEDED', 429, 'Too many requests. Retry later.', {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-    });
-  }
-}
+// The error lives with every other error code; re-exported for the modules that import it here.
+export { RateLimitError } from './errors.js';
 
 /** One limit to apply: `limit` requests per window for `key` in `tier`. */
 export interface LimitCheck {

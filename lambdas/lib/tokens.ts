@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as z from 'zod';
-import { AppError, ValidationError, type AppErrorOptions } from './errors.js';
+import { InvalidTokenError, TokenExpiredError, ValidationError } from './errors.js';
 import { userIdSchema, userMetadataSchema } from './schemas.js';
 
 /** Tokens longer than this are refused before any parsing. */
@@ -16,25 +16,8 @@ export const MAX_TOKEN_CHARS = 4096;
 /** Clock tolerance for `exp`, `nbf` and `iat`, in seconds. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
-const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer realm="chat-widget", error="invalid_token"' };
-
-/** 401 `UNAUTHORIZED` for a present but unacceptable token; never a fall-back to anonymous. */
-export class InvalidTokenError extends AppError {
-  /** Why, for logs and audit only (never shown to the client). */
-  readonly reason: string;
-  constructor(reason: string, options?: AppErrorOptions) {
-    super('UNAUTHORIZED', 401, 'The widget token is invalid.', { ...options, headers: INVALID_TOKEN });
-    this.reason = reason;
-  }
-}
-
-/** 401 `TOKEN_EXPIRED`: a genuine token past its `exp` (plus tolerance). */
-export class TokenExpiredError extends AppError {
-  readonly reason = 'expired';
-  constructor(options?: AppErrorOptions) {
-    super('TOKEN_EXPIRED', 401, 'The widget token has expired.', { ...options, headers: INVALID_TOKEN });
-  }
-}
+// The token errors live with every other error code; re-exported for the modules that import them here.
+export { InvalidTokenError, TokenExpiredError } from './errors.js';
 
 /** The claims a widget token may carry; anything else is refused. */
 const claimsSchema = z

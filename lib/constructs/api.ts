@@ -20,7 +20,9 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { errorBody, securityHeaderTable } from '../../lambdas/http/contract.js';
 import { ROUTES, type HandlerName } from '../../lambdas/http/routes.js';
+import type { ErrorCode } from '../../lambdas/lib/errors.js';
 
 /** Props of `Api`. */
 export interface ApiProps {
@@ -41,21 +43,11 @@ export interface ApiProps {
 
 const q = (value: string) => `'${value}'`;
 
-/** Headers of the responses API Gateway writes itself (the Lambda chain writes its own). */
-function securityHeaders(hsts: boolean): Record<string, string> {
-  return {
-    'X-Content-Type-Options': q('nosniff'),
-    'X-Frame-Options': q('DENY'),
-    'Referrer-Policy': q('no-referrer'),
-    'Permissions-Policy': q('camera=(), microphone=(), geolocation=()'),
-    'Content-Security-Policy': q("default-src 'none'; frame-ancestors 'none'"),
-    'Cache-Control': q('no-store'),
-    Vary: q('Origin'),
-    ...(hsts ? { 'Strict-Transport-Security': q('max-age=31536000; includeSubDomains') } : {}),
-  };
+/** Headers of the responses API Gateway writes itself (the Lambda chain writes its own): the contract's table, quoted. */
+function gatewayHeaders(hsts: boolean): Record<string, string> {
+  const headers = { ...securityHeaderTable(hsts), Vary: 'Origin' };
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, q(value)]));
 }
-
-const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
 /** The API Gateway REST API. */
 export class Api extends Construct {
@@ -122,8 +114,8 @@ export class Api extends Construct {
     this.api.root.addMethod('ANY', fallback);
     this.api.root.addProxy({ defaultIntegration: fallback, anyMethod: true });
 
-    const headers = securityHeaders(props.hsts);
-    const responses: [ResponseType, string, string, string?][] = [
+    const headers = gatewayHeaders(props.hsts);
+    const responses: [ResponseType, ErrorCode, string, string?][] = [
       [ResponseType.DEFAULT_4XX, 'BAD_REQUEST', 'The request was refused.'],
       [ResponseType.DEFAULT_5XX, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Try again later.'],
       [ResponseType.THROTTLED, 'RATE_LIMIT_EXCEEDED', 'Too many requests. Retry later.', '429'],
@@ -136,7 +128,7 @@ export class Api extends Construct {
         type,
         ...(statusCode === undefined ? {} : { statusCode }),
         responseHeaders: { ...headers, ...(code === 'RATE_LIMIT_EXCEEDED' ? { 'Retry-After': q('1') } : {}) },
-        templates: { 'application/json': errorBody(code, message) },
+        templates: { 'application/json': JSON.stringify(errorBody(code, message)) },
       });
     }
   }

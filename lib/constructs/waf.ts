@@ -8,6 +8,7 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { errorBody } from '../../lambdas/http/contract.js';
 import { Construct } from 'constructs';
 
 /** Props of `Waf`. */
@@ -148,13 +149,11 @@ export class Waf extends Construct {
       customResponseBodies: {
         [RATE_LIMITED_BODY]: {
           contentType: 'APPLICATION_JSON',
-          content: JSON.stringify({
-            error: {
-              code: 'RATE_LIMIT_EXCEEDED',
-              message: 'Too many requests. Retry later.',
+          content: JSON.stringify(
+            errorBody('RATE_LIMIT_EXCEEDED', 'Too many requests. Retry later.', {
               retry_after: props.evaluationWindowSeconds,
-            },
-          }),
+            }),
+          ),
         },
       },
       rules,

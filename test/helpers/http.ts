@@ -1,6 +1,7 @@
 /** A raw HTTP client for end-to-end tests: full control over methods, request-targets, headers and bytes. */
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
+import { securityHeaderTable, type ErrorBody } from '../../lambdas/http/contract.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -77,9 +78,7 @@ export async function closedPort(): Promise<number> {
 }
 
 /** The contract's error body (design §3). */
-export interface ErrorBody {
-  error: { code: string; message: string; retry_after?: number; details?: Array<{ path: string; message: string }> };
-}
+export type { ErrorBody } from '../../lambdas/http/contract.js';
 
 /** The contract's list body. */
 export interface List<T> {
@@ -158,11 +157,6 @@ export function openEventStream(
 }
 
 /** The security headers every API response carries in development mode (design §6), lower-cased. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cache-control': 'no-store',
-};
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(securityHeaderTable(false)).map(([name, value]) => [name.toLowerCase(), value]),
+);

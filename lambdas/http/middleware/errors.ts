@@ -6,6 +6,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import { AppError, ConfigurationError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import { errorBody, INTERNAL_ERROR_MESSAGE, serverErrorMessage } from '../contract.js';
 import { json } from '../responses.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AppRequest } from '../request.js';
@@ -14,23 +15,15 @@ export interface ErrorMapperOptions {
   readonly logger: Logger;
 }
 
-/** What the client reads for errors that are not exposed (every 5xx). */
-const SERVER_MESSAGES: Readonly<Record<number, string>> = {
-  500: 'An unexpected error occurred.',
-  502: 'The model provider failed to answer.',
-  503: 'The service is temporarily unavailable. Try again later.',
-};
-
 /** Turns `error` into the response body and headers of the contract. */
 export function errorResponse(error: AppError) {
-  const body: Record<string, unknown> = {
-    code: error.code,
-    message: error.expose ? error.message : (SERVER_MESSAGES[error.status] ?? SERVER_MESSAGES[500]),
-  };
-  if (error instanceof ValidationError) body.details = error.details;
+  const message = error.expose ? error.message : serverErrorMessage(error.status);
   const retryAfter = error.headers['Retry-After'];
-  if (retryAfter !== undefined) body.retry_after = Number(retryAfter);
-  return json(error.status, { error: body }, { ...error.headers });
+  const body = errorBody(error.code, message, {
+    details: error instanceof ValidationError ? error.details : undefined,
+    retry_after: retryAfter === undefined ? undefined : Number(retryAfter),
+  });
+  return json(error.status, body, { ...error.headers });
 }
 
 /** Creates the error-mapping middleware. */
@@ -52,7 +45,7 @@ export function errorMapper(options: ErrorMapperOptions): MiddlewareObj {
         mapped = new ServiceUnavailableError({ cause: error });
       } else {
         logger.error('unexpected error', { requestId, error });
-        request.response = json(500, { error: { code: 'INTERNAL_ERROR', message: SERVER_MESSAGES[500] } });
+        request.response = json(500, errorBody('INTERNAL_ERROR', INTERNAL_ERROR_MESSAGE));
         if (state) state.errorCode = 'INTERNAL_ERROR';
         return;
       }

@@ -1,49 +1,25 @@
 /**
- * Step 2: security headers on every response, errors included, computed once at cold start by
- * `@middy/http-security-headers`, narrowed to what a JSON API needs, plus `Cache-Control:
- * no-store` and a short `Permissions-Policy`. HSTS only when `APP_ENV=production`.
+ * Step 2: security headers on every response, errors included: the table of `../contract.ts`
+ * (HSTS only when `APP_ENV=production`), overriding whatever a handler set, and without the
+ * headers that fingerprint the server (`Server`, `X-Powered-By`).
  */
 import type { MiddlewareObj } from '@middy/core';
-import httpSecurityHeaders from '@middy/http-security-headers';
+import { FINGERPRINT_HEADERS, securityHeaderTable } from '../contract.js';
 import type { AppRequest } from '../request.js';
 
 export interface SecurityHeadersOptions {
   readonly production: boolean;
 }
 
-/** The middleware drops falsy directives; its types only admit strings, so `false` is cast once here. */
-const OFF = false as unknown as string;
-
-const EXTRA_HEADERS = Object.freeze({
-  'Cache-Control': 'no-store',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
-});
-
 /** Creates the security-headers middleware. */
 export function securityHeaders(options: SecurityHeadersOptions): MiddlewareObj {
-  const helmet = httpSecurityHeaders({
-    contentSecurityPolicy: {
-      'default-src': "'none'",
-      'frame-ancestors': "'none'",
-      'base-uri': '',
-      'form-action': '',
-      'report-to': '',
-      'require-trusted-types-for': '',
-      sandbox: OFF,
-      'upgrade-insecure-requests': OFF,
-    },
-    frameOptions: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
-    contentTypeOptions: { action: 'nosniff' },
-    permissionsPolicy: false,
-    reportTo: false,
-    crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: options.production ? { maxAge: 31536000, includeSubDomains: true, preload: false } : false,
-  });
+  const table = securityHeaderTable(options.production);
   const apply = async (request: AppRequest): Promise<void> => {
-    if (!request.response) return;
-    await helmet.after?.(request);
-    Object.assign(request.response.headers ?? {}, EXTRA_HEADERS);
+    const response = request.response;
+    if (!response) return;
+    const headers = (response.headers ??= {});
+    for (const name of FINGERPRINT_HEADERS) delete headers[name];
+    Object.assign(headers, table);
   };
   return { after: apply, onError: apply } as MiddlewareObj;
 }

@@ -81,11 +81,8 @@ describe('admin audit middleware', () => {
   it('It should record a 500 for an admin handler that crashes', async () => {
     // Prepare
     const fake = fakeRuntime();
-    const crash = defineHandler({
-      auth: 'admin',
-      run: async () => {
-        throw new Error('boom');
-      },
+    const crash = defineHandler({ auth: 'admin' }, async () => {
+      throw new Error('boom');
     });
 
     // Act

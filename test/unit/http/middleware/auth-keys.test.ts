@@ -12,7 +12,7 @@ import type { ApiKeyRecord } from '../../../../lambdas/lib/stores/api-key-store.
 import { T0, errorOf, fakeRuntime, invoke, type FakeRuntime } from '../../../helpers/fake-runtime.js';
 
 const probe = (auth: 'admin' | 'server') =>
-  defineHandler({ auth, run: async ({ state }) => json(200, { actor: state.actor }) });
+  defineHandler({ auth }, async ({ state }) => json(200, { actor: state.actor }));
 /** One route per required role, as the route table declares them. */
 const ROUTE_OF = {
   admin: { handler: probe('admin'), method: 'DELETE', path: '/v1/admin/conversations/s-1' },

@@ -19,7 +19,7 @@ import {
 
 /** One probe handler per credential kind; each answers with the actor the chain established. */
 const probe = (auth: 'widget' | 'admin' | 'server') =>
-  defineHandler({ auth, run: async ({ state }) => json(200, { actor: state.actor }) });
+  defineHandler({ auth }, async ({ state }) => json(200, { actor: state.actor }));
 const ROUTES = {
   widget: { handler: probe('widget'), method: 'POST', path: '/v1/chat' },
   admin: { handler: probe('admin'), method: 'GET', path: '/v1/admin/audit' },

@@ -20,11 +20,8 @@ import { chatRequest, errorOf, fakeRuntime, invoke } from '../../../helpers/fake
 
 /** A handler that throws whatever `make` returns. */
 const throwing = (make: () => unknown) =>
-  defineHandler({
-    auth: 'none',
-    run: async () => {
-      throw make();
-    },
+  defineHandler({ auth: 'none' }, async () => {
+    throw make();
   });
 
 async function run(make: () => unknown) {
@@ -148,13 +145,14 @@ describe('error mapper middleware', () => {
 
   it.each([
     ['500', 500, INTERNAL],
-    ['502', 502, { code: 'CUSTOM', message: 'The model provider failed to answer.' }],
-    ['503', 503, { code: 'CUSTOM', message: UNAVAILABLE.message }],
-    ['504 (no message of its own)', 504, { code: 'CUSTOM', message: INTERNAL.message }],
+    ['502', 502, { code: 'UPSTREAM_ERROR', message: 'The model provider failed to answer.' }],
+    ['503', 503, { code: 'UPSTREAM_ERROR', message: UNAVAILABLE.message }],
+    ['504 (no message of its own)', 504, { code: 'UPSTREAM_ERROR', message: INTERNAL.message }],
   ])('It should hide the message of an application error with status %s', async (_label, status, error) => {
     // Act
     const { response } = await run(
-      () => new AppError(status === 500 ? 'INTERNAL_ERROR' : 'CUSTOM', status, 'db password=hunter2 at 10.0.0.3'),
+      () =>
+        new AppError(status === 500 ? 'INTERNAL_ERROR' : 'UPSTREAM_ERROR', status, 'db password=hunter2 at 10.0.0.3'),
     );
 
     // Assess

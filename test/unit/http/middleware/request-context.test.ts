@@ -10,10 +10,9 @@ import { apiEvent, chatRequest, fakeRuntime, invoke } from '../../../helpers/fak
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Answers with what the chain learned about the request. */
-const echoState = defineHandler({
-  auth: 'none',
-  run: async ({ state }) => json(200, { ip: state.ip, requestId: state.requestId, route: state.route }),
-});
+const echoState = defineHandler({ auth: 'none' }, async ({ state }) =>
+  json(200, { ip: state.ip, requestId: state.requestId, route: state.route }),
+);
 
 describe('request-context middleware', () => {
   it.each(['abc-123', 'A.b_c:d-e', '1', 'x'.repeat(128), '4f3c2a1e-0000-4000-8000-000000000000'])(
@@ -178,12 +177,9 @@ describe('request-context middleware', () => {
     // Prepare
     const fake = fakeRuntime();
     const info = jest.spyOn(fake.logger, 'info');
-    const slow = defineHandler({
-      auth: 'widget',
-      run: async () => {
-        fake.clock.advance(42);
-        return json(200, { ok: true });
-      },
+    const slow = defineHandler({ auth: 'widget' }, async () => {
+      fake.clock.advance(42);
+      return json(200, { ok: true });
     });
 
     // Act

@@ -17,17 +17,12 @@ const HSTS = 'max-age=31536000; includeSubDomains';
 const DEVELOPMENT = { CORS_ORIGIN: 'https://app.example.com' };
 const PRODUCTION = { ...DEVELOPMENT, APP_ENV: 'production', REQUIRE_WIDGET_TOKEN: 'false' };
 
-const crash = defineHandler({
-  auth: 'none',
-  run: async () => {
-    throw new Error('database exploded');
-  },
+const crash = defineHandler({ auth: 'none' }, async () => {
+  throw new Error('database exploded');
 });
-const leaky = defineHandler({
-  auth: 'none',
-  run: async () =>
-    json(200, { ok: true }, { 'X-Powered-By': 'Express', Server: 'nginx/1.25.3', 'Cache-Control': 'public' }),
-});
+const leaky = defineHandler({ auth: 'none' }, async () =>
+  json(200, { ok: true }, { 'X-Powered-By': 'Express', Server: 'nginx/1.25.3', 'Cache-Control': 'public' }),
+);
 
 /** Every kind of response the chain produces: success, each error family, preflight. */
 const RESPONSES: [string, (f: FakeRuntime) => [LambdaHandler, EventInput]][] = [
