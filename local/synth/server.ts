@@ -164,11 +164,14 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
       invokeServer.once('error', reject).listen(0, '127.0.0.1', resolveListen),
     );
     const invokeUrl = `http://127.0.0.1:${(invokeServer.address() as { port: number }).port}`;
-    const [moto, db] = await Promise.all([startMoto(invokeUrl), startDynamoDb('memory', dataDir)]);
-    stops.push(
-      () => moto.stop(),
-      () => db.stop(),
-    );
+    // Both at once (each takes seconds); whichever started is stopped if the other fails.
+    const [motoStart, dbStart] = await Promise.allSettled([startMoto(invokeUrl), startDynamoDb('memory', dataDir)]);
+    if (motoStart.status === 'fulfilled') stops.push(() => motoStart.value.stop());
+    if (dbStart.status === 'fulfilled') stops.push(() => dbStart.value.stop());
+    if (motoStart.status === 'rejected') throw motoStart.reason;
+    if (dbStart.status === 'rejected') throw dbStart.reason;
+    const moto = motoStart.value;
+    const db = dbStart.value;
     const credentials = db.credentials;
     const clientConfig = { region: REGION, credentials };
     const dynamo = new DynamoDBClient({ ...clientConfig, endpoint: db.endpoint });
@@ -426,7 +429,12 @@ function createApiServer(
     });
     const stageEvent = {
       ...event,
-      requestContext: { ...event.requestContext, stage: model.stage, resourceId: integration.functionId },
+      // API Gateway's requestContext.path carries the stage (the URL's), `path` does not.
+      requestContext: {
+        ...event.requestContext,
+        stage: model.stage,
+        path: `/${model.stage}${event.path}`,
+      },
     };
     if (integration.stream) {
       streamResponse(model, fn, stageEvent, res);
