@@ -77,7 +77,7 @@ describe('npm run verify', () => {
     const { code, lines } = await runVerify(args(server));
 
     // Assess
-    expect(lines.some((line) => failure.test(line))).toBe(true);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(failure)]));
     expect(lines.at(-1)).toMatch(/^verify: \d+ passed, [1-9]\d* failed against /);
     expect(code).toBe(1);
   });
