@@ -13,7 +13,7 @@ import { HandlerFunction, type HandlerFunctionProps } from './constructs/handler
 import { Monitoring } from './constructs/monitoring.js';
 import { Secrets } from './constructs/secrets.js';
 import { Tables } from './constructs/tables.js';
-import { Waf } from './constructs/waf.js';
+import { Waf, tokenDomainsFor } from './constructs/waf.js';
 import { Webhooks } from './constructs/webhooks.js';
 import { WidgetHosting } from './constructs/widget-hosting.js';
 import { lambdaEnvironment, type DeploymentContext } from './context.js';
@@ -49,6 +49,8 @@ const GRANTS: Readonly<Record<HandlerName, Grant>> = {
   'admin-revoke-key': { conversations: false },
   'mint-token': { conversations: false },
   'revoke-token': { conversations: false },
+  'visitor-challenge': { conversations: false },
+  'mint-visitor-token': { conversations: false },
   health: { conversations: false },
   'route-fallback': { conversations: false },
 };
@@ -160,6 +162,9 @@ export class ChatWidgetStack extends Stack {
       chatRateLimit: settings.wafChatRateLimit,
       tokenRateLimit: settings.wafTokenRateLimit,
       evaluationWindowSeconds: settings.wafEvaluationWindowSeconds,
+      ...(settings.visitorChallenge === 'waf'
+        ? { visitorChallenge: { tokenDomains: tokenDomainsFor(settings.allowedOrigins) } }
+        : {}),
       adminCidrs: settings.adminCidrs,
       destroyLogs: settings.dev,
     });

@@ -67,6 +67,9 @@ const contextSchema = z
       .default('')
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .pipe(z.array(cidr)),
+    visitorChallenge: z
+      .enum(['pow', 'waf'], { error: 'must be "pow" (proof of work in the app) or "waf" (the AWS WAF challenge)' })
+      .default('pow'),
     dev: flag,
     widgetHosting: flag,
   })
@@ -98,6 +101,7 @@ export function lambdaEnvironment(
     CONVERSATION_TTL_DAYS: String(context.conversationTtlDays),
     AUDIT_RETENTION_DAYS: String(context.auditRetentionDays),
     LLM_PROVIDER: context.llmProvider,
+    VISITOR_CHALLENGE: context.visitorChallenge,
     MODEL_TIMEOUT_MS: String(context.modelTimeoutMs),
     ...(context.bedrockModelId === undefined ? {} : { BEDROCK_MODEL_ID: context.bedrockModelId }),
     ...(context.openAiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: context.openAiBaseUrl }),

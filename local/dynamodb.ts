@@ -15,6 +15,7 @@ import {
   DescribeTableCommand,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
+  waitUntilTableExists,
   type DynamoDBClient,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -204,23 +205,37 @@ function createTableInput(tableName: string, schema: TableSchema): CreateTableCo
   };
 }
 
-/** Creates each table that does not exist yet and turns on its TTL where the engine supports it. */
+/** How long a table may stay `CREATING` before table creation counts as failed. */
+const TABLE_ACTIVE_WAIT_SECONDS = 60;
+
+/**
+ * Creates each table that does not exist yet, waits until every table is `ACTIVE` (a table still
+ * being created refuses reads and writes), and turns on TTL where the engine supports it.
+ */
 export async function ensureTables(
   client: DynamoDBClient,
   tables: ReadonlyArray<{ name: string; schema: TableSchema }>,
 ): Promise<void> {
   for (const { name, schema } of tables) {
+    let exists = true;
     try {
       await client.send(new DescribeTableCommand({ TableName: name }));
-      continue;
     } catch (error) {
       if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+      exists = false;
     }
-    try {
-      await client.send(new CreateTableCommand(createTableInput(name, schema)));
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
+    if (!exists) {
+      try {
+        await client.send(new CreateTableCommand(createTableInput(name, schema)));
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+      }
     }
+    await waitUntilTableExists(
+      { client, maxWaitTime: TABLE_ACTIVE_WAIT_SECONDS, minDelay: 1, maxDelay: 2 },
+      { TableName: name },
+    );
+    if (exists) continue;
     try {
       await client.send(
         new UpdateTimeToLiveCommand({

@@ -7,9 +7,10 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { HandlerResult } from '../lambdas/http/handler.js';
 import type { RouteMatch } from '../lambdas/http/routes.js';
+import { CLIENT_GONE, type DisconnectAwareContext } from '../lambdas/http/request-signal.js';
 import { isStreamingResult } from '../lambdas/http/streaming.js';
 
 /** API Gateway's own limit on a request body. */
@@ -126,8 +127,11 @@ export function toEvent(
   };
 }
 
-/** A Lambda context whose deadline is API Gateway's integration timeout. */
-export function toContext(functionName: string): Context {
+/**
+ * A Lambda context whose deadline is API Gateway's integration timeout, carrying `clientGone`
+ * (fires when the client disconnects) so handlers stop work nobody will read.
+ */
+export function toContext(functionName: string, clientGone?: AbortSignal): DisconnectAwareContext {
   const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -142,6 +146,7 @@ export function toContext(functionName: string): Context {
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+    ...(clientGone === undefined ? {} : { [CLIENT_GONE]: clientGone }),
   };
 }
 

@@ -13,6 +13,8 @@ import * as mintToken from '../lambdas/handlers/mint-token.js';
 import * as postChat from '../lambdas/handlers/post-chat.js';
 import * as postChatStream from '../lambdas/handlers/post-chat-stream.js';
 import * as revokeToken from '../lambdas/handlers/revoke-token.js';
+import * as mintVisitorToken from '../lambdas/handlers/mint-visitor-token.js';
+import * as visitorChallenge from '../lambdas/handlers/visitor-challenge.js';
 import * as routeFallback from '../lambdas/handlers/route-fallback.js';
 import type { DefinedHandler } from '../lambdas/http/handler.js';
 import type { HandlerName } from '../lambdas/http/routes.js';
@@ -32,5 +34,7 @@ export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'admin-create-key': adminCreateKey,
   'admin-list-keys': adminListKeys,
   'admin-revoke-key': adminRevokeKey,
+  'visitor-challenge': visitorChallenge,
+  'mint-visitor-token': mintVisitorToken,
   'route-fallback': routeFallback,
 };

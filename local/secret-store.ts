@@ -5,7 +5,7 @@
  * file, then rename), so a running server never reads half a file.
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as z from 'zod';
 import type { RotatableStore } from '../lambdas/lib/rotation.js';
@@ -38,6 +38,28 @@ const fileSchema = z
 
 type SecretFile = z.infer<typeof fileSchema>;
 type StoredVersion = z.infer<typeof versionSchema>;
+
+/** Another process holds the store's rotation lock; the message says which secret and how to go on. */
+export class RotationInProgressError extends Error {
+  constructor(secret: string, holder: { pid: number; secret: string }, lockPath: string) {
+    super(
+      `Another rotation (${holder.secret}, pid ${holder.pid}) is running on this secret store; not rotating ${secret} ` +
+        'now, since a second rotation at once would revoke the original value before its grace period ends. ' +
+        `Run it again once the other has finished (lock: ${lockPath}).`,
+    );
+    this.name = 'RotationInProgressError';
+  }
+}
+
+/** Whether process `pid` still runs (a lock left by a crashed run can be taken over). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The path of the store inside `LOCAL_DATA_DIR`. */
 export const secretFilePath = (dataDir: string): string => join(dataDir, 'secrets.json');
@@ -162,6 +184,43 @@ export class FileSecretStore implements SecretSource, RotatableStore {
     // Like Secrets Manager: only the current and the previous version keep a label; older ones are dropped.
     file.secrets[secretId as SecretName] = { versions: next };
     await this.#write(file);
+  }
+
+  /** The lock file that makes rotations of this store one at a time. */
+  get lockPath(): string {
+    return `${this.path}.rotation.lock`;
+  }
+
+  /**
+   * Runs `work` holding the store's rotation lock: a file created exclusively next to the store,
+   * holding the pid and the secret. One rotation at a time per store (so per secret, and no two
+   * read-modify-write cycles of the file interleave); a lock whose process is gone is taken over.
+   * Throws `RotationInProgressError` while another live process holds it.
+   */
+  async withRotationLock<T>(secret: SecretName, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const handle = await open(this.lockPath, 'wx', 0o600);
+        await handle.writeFile(JSON.stringify({ pid: process.pid, secret }));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = await readFile(this.lockPath, 'utf8')
+          .then((text) => JSON.parse(text) as { pid: number; secret: string })
+          .catch(() => ({ pid: 0, secret: 'unknown' }));
+        // A half-written lock (pid 0) is only ever seen while its writer runs: never taken over.
+        if (attempt > 0 || holder.pid === 0 || isRunning(holder.pid)) {
+          throw new RotationInProgressError(secret, holder, this.lockPath);
+        }
+        await unlink(this.lockPath).catch(() => undefined);
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await unlink(this.lockPath).catch(() => undefined);
+    }
   }
 
   /** What Secrets Manager's RotateSecret does first: stage a new, empty AWSPENDING version. */

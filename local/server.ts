@@ -9,12 +9,18 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { canonicalIp } from '../lambdas/lib/client-address.js';
 import { createDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
-import { errorBody, INTERNAL_ERROR_MESSAGE, securityHeaderTable } from '../lambdas/http/contract.js';
+import {
+  errorBody,
+  INTERNAL_ERROR_MESSAGE,
+  securityHeaderTable,
+  serverErrorMessage,
+} from '../lambdas/http/contract.js';
 import { json } from '../lambdas/http/responses.js';
 import { matchRoute } from '../lambdas/http/routes.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
@@ -34,6 +40,8 @@ export interface LocalServer {
 }
 
 const TABLE_RETRY_MS = 1000;
+/** How long the embedded engine may take to create the tables before start-up fails. */
+const TABLES_READY_TIMEOUT_MS = 90_000;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** The answer when the adapter itself fails: the contract's 500 with the contract's security headers. */
@@ -44,10 +52,32 @@ function lastResortResponse(config: Config): APIGatewayProxyResult {
   });
 }
 
-/** Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until DynamoDB is back. */
-function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): () => void {
+/** `/health` before the tables exist: the contract's 503 with the contract's security headers. */
+function notReadyResponse(config: Config): APIGatewayProxyResult {
+  return json(503, errorBody('SERVICE_UNAVAILABLE', serverErrorMessage(503)), {
+    Vary: 'Origin',
+    'Retry-After': '1',
+    ...securityHeaderTable(config.production),
+  });
+}
+
+/** The table keeper: whether the tables exist, and a promise that settles once they do. */
+interface TableKeeper {
+  readonly ready: Promise<void>;
+  isReady(): boolean;
+  stop(): void;
+}
+
+/**
+ * Creates the tables, retrying until the endpoint answers, as a Lambda keeps serving 503s until
+ * DynamoDB is back. Ready once every table is `ACTIVE`; until then `/health` answers 503.
+ */
+function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logger): TableKeeper {
   let stopped = false;
+  let ready = false;
   let timer: NodeJS.Timeout | undefined;
+  let markReady: () => void = () => undefined;
+  const readyPromise = new Promise<void>((resolveReady) => (markReady = resolveReady));
   const attempt = async (): Promise<void> => {
     try {
       await ensureTables(client, [
@@ -55,6 +85,8 @@ function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logg
         { name: config.securityTable, schema: SECURITY_SCHEMA },
         { name: config.idempotencyTable, schema: IDEMPOTENCY_SCHEMA },
       ]);
+      ready = true;
+      markReady();
       logger.info('tables ready', {
         conversationsTable: config.conversationsTable,
         securityTable: config.securityTable,
@@ -66,17 +98,35 @@ function keepEnsuringTables(client: DynamoDBClient, config: Config, logger: Logg
     }
   };
   void attempt();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  return {
+    ready: readyPromise,
+    isReady: () => ready,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
+}
+
+/** Resolves when `promise` does, or rejects with `message` after `ms`. */
+async function within(promise: Promise<void>, ms: number, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Starts the local server described by `env`. */
 export async function startLocalServer(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<LocalServer> {
-  const config = loadConfig(env);
+  // No WAF runs here: its challenge (VISITOR_CHALLENGE=waf) is stood in for by the proof of work.
+  const config = loadConfig(env.VISITOR_CHALLENGE === 'waf' ? { ...env, VISITOR_CHALLENGE: 'pow' } : env);
   const logger = createLogger(config.logLevel);
   const store = new FileSecretStore(secretFilePath(config.localDataDir));
   const created = await store.ensure();
@@ -108,7 +158,24 @@ export async function startLocalServer(
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true }),
   });
-  const stopTables = keepEnsuringTables(tableClient, config, logger);
+  const tables = keepEnsuringTables(tableClient, config, logger);
+  if (db) {
+    // The embedded engine is ours: accept connections only once the tables exist, so a client that
+    // waits for the port (or `/health`) never meets a table that is not there yet.
+    const embedded = db;
+    try {
+      await within(
+        tables.ready,
+        TABLES_READY_TIMEOUT_MS,
+        `DynamoDB (${embedded.engine} at ${embedded.endpoint}) did not create the tables within ${TABLES_READY_TIMEOUT_MS / 1000} s`,
+      );
+    } catch (error) {
+      tables.stop();
+      tableClient.destroy();
+      await embedded.stop();
+      throw error;
+    }
+  }
 
   const handlers = Object.fromEntries(
     Object.entries(HANDLERS).map(([name, defined]) => [name, defined.build(runtime)]),
@@ -117,14 +184,26 @@ export async function startLocalServer(
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       // The socket may be gone once the body has been read: take the address first.
-      const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+      const sourceIp = canonicalIp(req.socket.remoteAddress ?? 'unknown');
       const target = splitTarget(req.url ?? '/');
       if (await localRoutes(req, res, target)) return;
       const match = matchRoute(req.method ?? 'GET', target.path);
+      // An external endpoint that is not ready yet (design §8: the server starts anyway): not healthy.
+      if (match.handler === 'health' && !tables.isReady()) {
+        res.writeHead(503, { ...notReady.headers, 'X-Request-Id': randomUUID() });
+        res.end(notReady.body);
+        return;
+      }
       const body = await readBody(req);
       const handler = handlers[match.handler];
       if (!handler) throw new Error(`no handler ${match.handler}`);
-      await writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), toContext(match.handler)));
+      // The client hanging up before the answer is written stops the handler's work (the model call).
+      const clientGone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) clientGone.abort();
+      });
+      const context = toContext(match.handler, clientGone.signal);
+      await writeResult(res, await handler(toEvent(req, sourceIp, target, body, match), context));
     } catch (error) {
       const requestId = randomUUID();
       logger.error('local adapter failure', { requestId, error });
@@ -133,6 +212,7 @@ export async function startLocalServer(
     }
   };
   const lastResort = lastResortResponse(config);
+  const notReady = notReadyResponse(config);
   const server: Server = createServer((req, res) => void serve(req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -156,7 +236,7 @@ export async function startLocalServer(
     url: `http://${host}:${port}`,
     config,
     close: async () => {
-      stopTables();
+      tables.stop();
       runtime.webhooks?.publisher.close();
       await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -48,6 +48,8 @@ function demoCsp(nonce: string): string {
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
     "connect-src 'self'",
+    // Anonymous mode solves its visitor-token challenge in a worker made from a Blob URL.
+    'worker-src blob:',
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

@@ -87,7 +87,9 @@ export function demoPage(input: DemoPageInput): string {
 ${
   anonymous
     ? `<p>This page embeds the widget with one script tag: <code>data-api-url</code> and the publishable
-<code>data-widget-key</code>. Sessions are anonymous.</p>`
+<code>data-widget-key</code>. Visitors are anonymous: the widget solves a small proof of work in a Web Worker and
+gets a visitor token of its own, so it works with tokens required (the page's CSP allows
+<code>worker-src blob:</code>).</p>`
     : `<p>This page calls <code>ChatWidget.init</code> with a <code>getToken</code> callback. Here it asks the
 local-only <code>POST /demo/token</code> for a short-lived token of <code>demo-user</code>; your page would ask your
 backend, which calls <code>POST /v1/tokens</code>. An expired token is refreshed once.</p>`

@@ -7,6 +7,7 @@ import { defineHandler } from '../http/handler.js';
 import { route } from '../http/routes.js';
 import { json } from '../http/responses.js';
 import { idempotencyKeyOf, runIdempotentTurn } from '../http/idempotency.js';
+import { requestSignal } from '../http/request-signal.js';
 
 export const { handler, build, facts } = defineHandler(
   route('POST /v1/chat'),
@@ -14,7 +15,8 @@ export const { handler, build, facts } = defineHandler(
     const key = idempotencyKeyOf(event);
     const turn = chatTurnOf(body, state);
     if (key === undefined) {
-      const { message } = await runChatTurn(runtime, turn);
+      // The model call stops when the caller is gone or the deadline nears; the user message stays stored once.
+      const { message } = await runChatTurn(runtime, turn, requestSignal(context));
       return json(200, { sessionId: body.sessionId, message });
     }
     const { message, replayed } = await runIdempotentTurn(runtime, turn, key, context);

@@ -10,7 +10,9 @@ import { empty } from '../http/responses.js';
 import { routePath } from '../http/request.js';
 import { FALLBACK, resourceFor } from '../http/routes.js';
 
-const ALLOWED_REQUEST_HEADERS = 'Content-Type, Authorization, X-Widget-Api-Key, X-Request-Id, Idempotency-Key';
+// `X-Aws-Waf-Token`: the AWS WAF challenge token the widget sends for a visitor token (design §14).
+const ALLOWED_REQUEST_HEADERS =
+  'Content-Type, Authorization, X-Widget-Api-Key, X-Request-Id, Idempotency-Key, X-Aws-Waf-Token';
 const PREFLIGHT_MAX_AGE_SECONDS = '600';
 
 export const { handler, build, facts } = defineHandler(FALLBACK, async ({ event, state }) => {

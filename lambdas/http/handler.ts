@@ -14,11 +14,12 @@ import { cors } from './middleware/cors.js';
 import { errorMapper } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
 import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
+import { mergeHeaderCase, repeatedHeaders } from './middleware/repeated-headers.js';
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
 import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
-import { isAdminPath, requiredRole, type HandlerFacts, type Schema } from './routes.js';
+import { isAdminPath, requiredRole, resourceFor, type HandlerFacts, type Schema } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
 import { streamingLambda, type StreamingLambdaHandler, type StreamingResult } from './streaming.js';
@@ -68,15 +69,20 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
     const list = facts.corsList ?? (facts.auth === 'admin' ? 'admin' : 'widget');
     const widgetRules =
       config.corsOrigins.length > 0 || config.production ? config.corsOrigins : [{ kind: 'any' as const }];
-    const rulesFor = (request: AppRequest) =>
-      list === 'admin' || (list === 'by-path' && isAdminPath(routePath(request.event)))
-        ? config.adminCorsOrigins
-        : widgetRules;
+    const rulesFor = (request: AppRequest) => {
+      if (list !== 'by-path') return list === 'admin' ? config.adminCorsOrigins : widgetRules;
+      // Only a path of the route table takes a list: `/V1/ADMIN/audit` and the like get no grant.
+      const path = routePath(request.event);
+      if (resourceFor(path) === undefined) return undefined;
+      return isAdminPath(path) ? config.adminCorsOrigins : widgetRules;
+    };
 
     const lockout = lockoutFor(config);
     const chain = middy<APIGatewayProxyEvent, HandlerResult, Error, AppContext>()
+      .use(mergeHeaderCase())
       .use(httpHeaderNormalizer())
       .use(requestContext({ logger, clock }))
+      .use(repeatedHeaders())
       .use(securityHeaders({ production: config.production }))
       .use(cors({ rulesFor, audit, clock }))
       .use(rateLimitHeaders({ windowMs: config.rateLimit.windowMs, clock }))
@@ -90,7 +96,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           graceSeconds: config.secretGraceSeconds,
           keys: runtime.apiKeys,
           role: (request) => requiredRole(request.event.httpMethod, request.event.resource),
-          requireToken: facts.token === 'required' || config.requireWidgetToken,
+          requireToken: facts.token === 'required' || (facts.token !== 'never-required' && config.requireWidgetToken),
           tokenPolicy: {
             maxTtlSeconds: config.widgetTokenMaxTtlSeconds,
             audience: config.widgetTokenAudience,
@@ -108,7 +114,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
       chain.use(
         rateLimit({
           limiter: runtime.rateLimiter,
-          tiers: tiersFor(facts.auth, config),
+          tiers: tiersFor(facts.auth, config, facts.extraTier),
           lockout,
           failOpen: config.rateLimit.failOpen,
           audit,

@@ -25,6 +25,7 @@ import {
 } from '../lib/errors.js';
 import type { Runtime } from '../lib/runtime.js';
 import type { ChatMessage } from '../lib/conversation.js';
+import { requestSignal } from './request-signal.js';
 
 /** How long an answered key replays its answer. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -65,7 +66,11 @@ export async function runIdempotentTurn(
   let answered: ChatMessage | undefined;
   const once = makeIdempotent(
     async (_payload: { scope: string; message: string }) => {
-      const { message, key: messageKey } = await runChatTurn(runtime, { ...turn, turnKey: scope });
+      const { message, key: messageKey } = await runChatTurn(
+        runtime,
+        { ...turn, turnKey: scope },
+        requestSignal(context),
+      );
       answered = message;
       return { messageKey };
     },

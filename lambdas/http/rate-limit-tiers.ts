@@ -1,6 +1,6 @@
 /**
  * Which rate-limit tiers apply to which credential (design §7), in one place:
- * widget routes per client address, per session and per verified user; `POST /v1/tokens` per
+ * widget routes per client address, per session (and the owner it would serve) and per verified user; `POST /v1/tokens` per
  * key (the root server key, or each managed key on its own); admin routes per client address; and, for every authenticated route, the
  * failed-authentication lockout per client address. IPv6 clients are grouped by /64.
  */
@@ -19,8 +19,32 @@ function sessionOf(request: AppRequest): string | undefined {
   return sessionIdSchema.safeParse(candidate).success ? (candidate as string) : undefined;
 }
 
-/** The tiers a request with credential `kind` consumes. */
-export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
+/**
+ * The session tier's key: the session and the owner the caller would be (`user:<id>` with a verified
+ * token, else `anonymous`). A session only serves callers with its owner's value, so requests that
+ * cannot use the session (a stranger's, answered 404) never count against its owner.
+ */
+function sessionTierKey(session: string, state: AppRequest['context']['app']): string {
+  return `${session}|${state.token ? `user:${state.token.userId}` : 'anonymous'}`;
+}
+
+/**
+ * The tiers a request with credential `kind` consumes, plus the route's `extra` tier
+ * (`visitor-mint`: visitor tokens minted per client address, design §14).
+ */
+export function tiersFor(
+  kind: AuthKind,
+  config: Config,
+  extra?: 'visitor-mint',
+): (request: AppRequest) => LimitCheck[] {
+  const base = credentialTiers(kind, config);
+  if (extra === undefined) return base;
+  const limit = config.rateLimit.visitorTokenMax;
+  return (request) => [...base(request), { tier: extra, key: clientKey(request.context.app.ip), limit }];
+}
+
+/** The tiers of the credential alone. */
+function credentialTiers(kind: AuthKind, config: Config): (request: AppRequest) => LimitCheck[] {
   const limits = config.rateLimit;
   switch (kind) {
     case 'none':
@@ -35,7 +59,9 @@ export function tiersFor(kind: AuthKind, config: Config): (request: AppRequest) 
         const session = sessionOf(request);
         return [
           { tier: 'ip', key: clientKey(state.ip), limit: limits.ipMax },
-          ...(session === undefined ? [] : [{ tier: 'session', key: session, limit: limits.sessionMax }]),
+          ...(session === undefined
+            ? []
+            : [{ tier: 'session', key: sessionTierKey(session, state), limit: limits.sessionMax }]),
           ...(state.token ? [{ tier: 'user', key: state.token.userId, limit: limits.userMax }] : []),
         ];
       };

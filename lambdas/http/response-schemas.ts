@@ -88,6 +88,27 @@ export const mintedTokenSchema = z
   .object({ token: z.string(), tokenType: z.literal('Bearer'), expiresAt: instant, jti: z.string() })
   .strict();
 
+/** `GET /v1/visitor-tokens/challenge`: an ALTCHA proof-of-work challenge (`VisitorChallenge`). */
+export const visitorChallengeSchema = z
+  .object({
+    algorithm: z.literal('SHA-256'),
+    challenge: z.string().regex(/^[0-9a-f]{64}$/),
+    maxnumber: z.number().int().positive(),
+    salt: z.string(),
+    signature: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+
+/** `POST /v1/visitor-tokens`: a visitor token (`MintedVisitorToken`). */
+export const mintedVisitorTokenSchema = z
+  .object({
+    token: z.string(),
+    tokenType: z.literal('Bearer'),
+    expiresAt: instant,
+    visitorId: z.string().regex(/^v_[A-Za-z0-9_-]{22}$/),
+  })
+  .strict();
+
 /** A managed key as the admin API shows it (`KeyView`): never the key, never its digest. */
 export const keyViewSchema = z
   .object({
@@ -111,3 +132,17 @@ export const keyListSchema = list(keyViewSchema);
 
 /** `GET /health`. */
 export const healthSchema = z.object({ status: z.literal('ok') }).strict();
+
+/** The contract's error body (`errorBody()` in `contract.ts`): every error answer of every route. */
+export const errorBodySchema = z
+  .object({
+    error: z
+      .object({
+        code: z.enum(ERROR_CODES),
+        message: z.string(),
+        details: z.array(z.object({ path: z.string(), message: z.string() }).strict()).optional(),
+        retry_after: z.number().int().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();

@@ -7,11 +7,13 @@
  * route goes to `route-fallback` (CORS preflight, 404, 405 with `Allow`).
  */
 import type { ZodType } from 'zod';
+import type { ErrorCode } from '../lib/errors.js';
 import type { Role } from '../lib/roles.js';
 import {
   adminRevokeRequestSchema,
   chatRequestSchema,
   conversationMessagesQuerySchema,
+  emptyQuerySchema,
   createKeyRequestSchema,
   keyParamsSchema,
   listAuditQuerySchema,
@@ -20,6 +22,7 @@ import {
   mintTokenRequestSchema,
   sessionMessagesQuerySchema,
   sessionParamsSchema,
+  visitorTokenRequestSchema,
 } from '../lib/schemas.js';
 import {
   auditListSchema,
@@ -31,7 +34,9 @@ import {
   keyListSchema,
   messageListSchema,
   mintedTokenSchema,
+  mintedVisitorTokenSchema,
   streamEventSchema,
+  visitorChallengeSchema,
 } from './response-schemas.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -58,6 +63,8 @@ export type HandlerName =
   | 'admin-create-key'
   | 'admin-list-keys'
   | 'admin-revoke-key'
+  | 'visitor-challenge'
+  | 'mint-visitor-token'
   | 'route-fallback';
 
 /** A request schema, or undefined for a route that takes no such input. */
@@ -69,10 +76,13 @@ export interface HandlerFacts<B extends Schema = Schema, Q extends Schema = Sche
   readonly auth: AuthKind;
   /**
    * Widget routes: whether a widget token is required (`required`) or accepted when present
-   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required).
+   * (`optional`, which `REQUIRE_WIDGET_TOKEN=true` turns into required), or not required even
+   * then (`never-required`: the visitor-token routes, where a visitor gets its first token).
    * @default 'optional'
    */
-  readonly token?: 'optional' | 'required';
+  readonly token?: 'optional' | 'required' | 'never-required';
+  /** A rate-limit tier the route takes on top of its credential's (`rate-limit-tiers.ts`). @default none */
+  readonly extraTier?: 'visitor-mint';
   /** The JSON body schema; routes without one take no body. */
   readonly body?: B;
   readonly query?: Q;
@@ -99,6 +109,12 @@ export interface Route extends HandlerFacts {
   readonly status: 200 | 201 | 204;
   /** The success body; on a stream route, one event's `data:` JSON; absent for 204. */
   readonly response?: ZodType;
+  /**
+   * The error codes the handler itself answers, beyond those the chain answers for the route's
+   * other facts (credential, body, role, path parameters: `lambdas/http/openapi.ts` derives those).
+   * @default none
+   */
+  readonly errors?: readonly ErrorCode[];
 }
 
 /** `POST /v1/chat` and its alias `POST /chat`. */
@@ -108,6 +124,7 @@ const CHAT = {
   body: chatRequestSchema,
   status: 200,
   response: chatResponseSchema,
+  errors: ['IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED', 'NOT_FOUND', 'UPSTREAM_ERROR'],
 } as const;
 
 /** The table, keyed `"METHOD /path"`; add a route here and it is served locally, deployed and documented. */
@@ -123,6 +140,7 @@ export const ROUTE_TABLE = {
     stream: true,
     status: 200,
     response: streamEventSchema,
+    errors: ['NOT_FOUND'],
   },
   'GET /v1/admin/conversations': {
     method: 'GET',
@@ -211,6 +229,7 @@ export const ROUTE_TABLE = {
     body: createKeyRequestSchema,
     status: 201,
     response: createdKeySchema,
+    errors: ['KEY_LIMIT_REACHED'],
   },
   'GET /v1/admin/keys': {
     method: 'GET',
@@ -230,6 +249,28 @@ export const ROUTE_TABLE = {
     role: 'admin',
     params: keyParamsSchema,
     status: 204,
+  },
+  'GET /v1/visitor-tokens/challenge': {
+    method: 'GET',
+    path: '/v1/visitor-tokens/challenge',
+    handler: 'visitor-challenge',
+    auth: 'widget',
+    token: 'never-required',
+    query: emptyQuerySchema,
+    status: 200,
+    response: visitorChallengeSchema,
+  },
+  'POST /v1/visitor-tokens': {
+    method: 'POST',
+    path: '/v1/visitor-tokens',
+    handler: 'mint-visitor-token',
+    auth: 'widget',
+    token: 'never-required',
+    extraTier: 'visitor-mint',
+    body: visitorTokenRequestSchema,
+    status: 201,
+    errors: ['CHALLENGE_FAILED'],
+    response: mintedVisitorTokenSchema,
   },
   'GET /health': {
     method: 'GET',

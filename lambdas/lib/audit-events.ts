@@ -21,6 +21,7 @@ export const AUDIT_TYPES = [
   'key.revoked',
   'key.rejected',
   'webhook.dropped',
+  'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
@@ -40,18 +41,24 @@ export interface AuditEvent {
 }
 
 /** An audit event as listed to admins; aggregated events carry `count` > 1 and `lastAt`. */
-export interface AuditRecord {
+export interface AuditRecord extends Omit<AuditEvent, 'at' | 'detail'> {
   readonly id: string;
-  readonly type: AuditType;
-  readonly actor: string;
-  readonly ip: string;
-  readonly method: string;
-  readonly route: string;
-  readonly requestId: string;
   readonly at: string;
   readonly lastAt: string;
   readonly count: number;
   readonly detail: Readonly<Record<string, string | number>>;
+}
+
+/** Who, from where, on which route: the facts of an event that every copy of it (audit item, webhook) carries. */
+export function auditFacts(event: AuditEvent): Omit<AuditRecord, 'id' | 'type' | 'at' | 'lastAt' | 'count'> {
+  return {
+    actor: event.actor,
+    ip: event.ip,
+    method: event.method,
+    route: event.route,
+    requestId: event.requestId,
+    detail: event.detail ?? {},
+  };
 }
 
 /** Storage of audit events. */

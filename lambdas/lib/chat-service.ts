@@ -6,10 +6,22 @@
 import type { AppError } from './errors.js';
 import { ServiceUnavailableError, UpstreamError } from './errors.js';
 import { ModelError, type CompletionRequest } from './llm/index.js';
-import type { Runtime } from './runtime.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { ConversationStore } from './conversation.js';
+import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './conversation.js';
 import { iso } from './time.js';
+
+/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock and a logger. */
+export interface ChatDeps {
+  readonly conversations: ConversationStore;
+  readonly model: ModelProvider;
+  readonly config: { readonly llm: Config['llm'] };
+  readonly clock: () => number;
+  readonly logger: Logger;
+}
 
 export interface ChatTurn {
   readonly sessionId: string;
@@ -54,7 +66,7 @@ export interface PreparedTurn {
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
-export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<PreparedTurn> {
+export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
   const now = clock();
   const [seq, history] = await Promise.all([
@@ -113,7 +125,7 @@ export async function prepareTurn(runtime: Runtime, turn: ChatTurn): Promise<Pre
 }
 
 /** Logs a failed model call by its reason (never the prompt or the answer). */
-function logModelFailure(runtime: Runtime, turn: ChatTurn, error: unknown): void {
+function logModelFailure(runtime: ChatDeps, turn: ChatTurn, error: unknown): void {
   const reason = error instanceof ModelError ? error.reason : 'provider';
   runtime.logger.warn('model call failed', {
     requestId: turn.requestId,
@@ -125,7 +137,7 @@ function logModelFailure(runtime: Runtime, turn: ChatTurn, error: unknown): void
 
 /** Runs one turn to completion and returns the assistant's message and its key. */
 export async function runChatTurn(
-  runtime: Runtime,
+  runtime: ChatDeps,
   turn: ChatTurn,
   signal?: AbortSignal,
 ): Promise<{ message: ChatMessage; key: string }> {
@@ -159,7 +171,7 @@ const errorEvent = (error: AppError): StreamEvent => ({
  * model failed or the reader went away (then `signal` has stopped the model call).
  */
 export async function* streamChatTurn(
-  runtime: Runtime,
+  runtime: ChatDeps,
   turn: ChatTurn,
   prepared: PreparedTurn,
   signal: AbortSignal,

@@ -101,6 +101,10 @@ const envSchema = z.object({
   TOKEN_RATE_LIMIT_MAX: int(120, 1, 1000000),
   ADMIN_RATE_LIMIT_MAX: int(60, 1, 1000000),
   AUTH_FAILURE_LIMIT: int(10, 1, 1000000),
+  VISITOR_TOKEN_RATE_LIMIT_MAX: int(10, 1, 1000000),
+  VISITOR_CHALLENGE: z.enum(['pow', 'waf', 'none'], { error: 'must be one of pow, waf, none' }).default('pow'),
+  VISITOR_POW_MAX_NUMBER: int(100000, 1000, 10000000),
+  VISITOR_TOKEN_TTL_SECONDS: int(3600, 60, 86400),
   RATE_LIMIT_FAIL_OPEN: bool(false),
   MAX_BODY_BYTES: int(65536, 256, API_GATEWAY_MAX_BODY_BYTES),
   CONVERSATION_TTL_DAYS: int(30, 1, 3650),
@@ -168,7 +172,17 @@ export interface Config {
     readonly tokenMax: number;
     readonly adminMax: number;
     readonly authFailureMax: number;
+    /** Visitor tokens minted per client address per window (design §14). */
+    readonly visitorTokenMax: number;
     readonly failOpen: boolean;
+  };
+  /** Visitor tokens (design §14). */
+  readonly visitor: {
+    /** What a visitor pays for a token: a proof of work, the WAF challenge (deployed), or nothing (development). */
+    readonly challenge: Env['VISITOR_CHALLENGE'];
+    /** The largest number a proof-of-work challenge hides; the mean cost to solve is half of it in SHA-256 hashes. */
+    readonly powMaxNumber: number;
+    readonly tokenTtlSeconds: number;
   };
   readonly maxBodyBytes: number;
   readonly conversationTtlDays: number;
@@ -225,6 +239,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && env.WEBHOOK_URL?.startsWith('http:')) {
     problems.push('WEBHOOK_URL must be an https URL when APP_ENV=production');
   }
+  if (parsed.success && parsed.data.VISITOR_TOKEN_TTL_SECONDS > parsed.data.WIDGET_TOKEN_MAX_TTL_SECONDS) {
+    problems.push('VISITOR_TOKEN_TTL_SECONDS must be at most WIDGET_TOKEN_MAX_TTL_SECONDS');
+  }
+  // Free visitor tokens would make every per-visitor limit free to reset.
+  if (production && env.VISITOR_CHALLENGE === 'none') {
+    problems.push('VISITOR_CHALLENGE must be pow or waf when APP_ENV=production');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const e = parsed.data;
 
@@ -263,7 +284,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       tokenMax: e.TOKEN_RATE_LIMIT_MAX,
       adminMax: e.ADMIN_RATE_LIMIT_MAX,
       authFailureMax: e.AUTH_FAILURE_LIMIT,
+      visitorTokenMax: e.VISITOR_TOKEN_RATE_LIMIT_MAX,
       failOpen: e.RATE_LIMIT_FAIL_OPEN ?? false,
+    },
+    visitor: {
+      challenge: e.VISITOR_CHALLENGE,
+      powMaxNumber: e.VISITOR_POW_MAX_NUMBER,
+      tokenTtlSeconds: e.VISITOR_TOKEN_TTL_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
     conversationTtlDays: e.CONVERSATION_TTL_DAYS,

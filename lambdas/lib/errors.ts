@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'BAD_REQUEST',
   'INVALID_JSON',
   'VALIDATION_FAILED',
+  'CHALLENGE_FAILED',
   'UNAUTHORIZED',
   'TOKEN_EXPIRED',
   'FORBIDDEN',
@@ -176,6 +177,16 @@ export class TokenExpiredError extends AppError {
   readonly reason = 'expired';
   constructor(options?: AppErrorOptions) {
     super('TOKEN_EXPIRED', 401, 'The widget token has expired.', { ...options, headers: INVALID_TOKEN });
+  }
+}
+
+/** 400: a visitor-token proof of work is missing, wrong, expired or already used (design §14). */
+export class ChallengeFailedError extends AppError {
+  /** Why, for logs and audit only (never shown to the client). */
+  readonly reason: string;
+  constructor(reason: string, options?: AppErrorOptions) {
+    super('CHALLENGE_FAILED', 400, 'The challenge solution is missing, wrong, expired or already used.', options);
+    this.reason = reason;
   }
 }
 

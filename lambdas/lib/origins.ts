@@ -36,6 +36,12 @@ export function parseOrigin(value: string): ParsedOrigin | undefined {
 
 const serialize = (o: ParsedOrigin): string => `${o.scheme}://${o.host}${o.port ? `:${o.port}` : ''}`;
 
+/** True when `value` is an origin exactly as browsers serialize it (lower case, no default port, no slash). */
+export function isSerializedOrigin(value: string): boolean {
+  const parsed = parseOrigin(value);
+  return parsed !== undefined && serialize(parsed) === value;
+}
+
 /** Parses a comma-separated allow-list, collecting a message for every bad entry. */
 export function parseOriginList(
   raw: string,

@@ -25,9 +25,12 @@ export interface LimitResult {
   readonly limit: number;
   readonly allowed: boolean;
   readonly remaining: number;
-  /** Epoch seconds at which the current fixed window ends. */
+  /**
+   * Epoch seconds: when allowed, the end of the current fixed window; when refused, the first
+   * whole second by which the same request passes (now + `retryAfter`, rounded up).
+   */
   readonly resetAt: number;
-  /** Whole seconds (≥ 1) after which a refused request may succeed. */
+  /** Refused: the first whole number of seconds after which the same request passes (≥ 1); allowed: 1. */
   readonly retryAfter: number;
 }
 
@@ -97,8 +100,8 @@ export class RateLimiter {
     return { window, end, weight: (end - now) / this.#windowMs };
   }
 
-  /** The closed previous window's count, weighted by its overlap with the sliding window. */
-  async #previousWeighted(check: LimitCheck, window: number, weight: number): Promise<number> {
+  /** The closed previous window's count (cached: it never changes once the window has closed). */
+  async #previousCount(check: LimitCheck, window: number): Promise<number> {
     const ref: CounterRef = { tier: check.tier, key: check.key, window: window - 1 };
     const id = `${ref.tier}#${ref.key}#${ref.window}`;
     let count = this.#previous.get(id);
@@ -109,52 +112,104 @@ export class RateLimiter {
       if (this.#previous.size >= this.#cacheSize) this.#previous.delete(this.#previous.keys().next().value as string);
       this.#previous.set(id, count);
     }
-    return Math.floor((await count) * weight);
+    return count;
   }
 
-  #result(check: LimitCheck, now: number, end: number, used: number | undefined, below: number): LimitResult {
-    const allowed = used !== undefined;
-    const resetAt = Math.ceil(end / 1000);
-    // Refused: wait for this window to close, then for the closed window's weight to leave a free slot.
-    const spill = Math.max(0, this.#windowMs * (1 - (check.limit - 1) / Math.max(below, 1)));
-    const retryAfter = Math.max(1, Math.ceil((end - now + spill) / 1000));
-    const remaining = allowed ? Math.max(0, check.limit - (check.limit - below) - used) : 0;
-    return { tier: check.tier, key: check.key, limit: check.limit, allowed, remaining, resetAt, retryAfter };
+  /** A window's count weighted by how much of the window still overlaps the sliding window ending at `at`. */
+  #weighted(count: number, at: number): number {
+    return Math.floor(count * this.#position(at).weight);
+  }
+
+  /**
+   * Whether a request at `at` would pass, given the counts of window `window - 1` (`previous`) and
+   * `window` (`current`) and no other traffic: the same arithmetic as `consume`, moved forward in time.
+   */
+  #passesAt(limit: number, window: number, previous: number, current: number, at: number): boolean {
+    const later = this.#position(at).window - window;
+    if (later === 0) return this.#weighted(previous, at) + current < limit;
+    if (later === 1) return this.#weighted(current, at) < limit;
+    return limit > 0;
+  }
+
+  /**
+   * The first whole number of seconds (≥ 1) after `now` at which the same request passes, so a
+   * client that waits `Retry-After` is never early and at most one second late (RFC 9110 §10.2.3).
+   * The allowed set only grows with time absent traffic, so the first passing second is the answer.
+   */
+  #retryAfter(limit: number, window: number, previous: number, current: number, now: number): number {
+    const horizon = Math.ceil((2 * this.#windowMs) / 1000) + 1;
+    for (let seconds = 1; seconds < horizon; seconds += 1) {
+      if (this.#passesAt(limit, window, previous, current, now + seconds * 1000)) return seconds;
+    }
+    return horizon;
+  }
+
+  /** The result of a request at `now`; a refused one says when the same request passes, in every field. */
+  #result(
+    check: LimitCheck,
+    now: number,
+    counts: { window: number; previous: number; current: number },
+    used: number | undefined,
+    below: number,
+  ): LimitResult {
+    const { key, tier, limit } = check;
+    if (used !== undefined) {
+      const resetAt = Math.ceil(this.#position(now).end / 1000);
+      return { tier, key, limit, allowed: true, remaining: Math.max(0, below - used), resetAt, retryAfter: 1 };
+    }
+    const retryAfter = this.#retryAfter(limit, counts.window, counts.previous, counts.current, now);
+    const resetAt = Math.ceil((now + retryAfter * 1000) / 1000);
+    return { tier, key, limit, allowed: false, remaining: 0, resetAt, retryAfter };
   }
 
   /** Takes one request from every tier, all in parallel; each tier refuses atomically at its limit. */
   async consume(checks: readonly LimitCheck[]): Promise<LimitResult[]> {
     const now = this.#clock();
-    const { window, end, weight } = this.#position(now);
+    const { window, end } = this.#position(now);
     const expiresAt = Math.ceil((end + 2 * this.#windowMs) / 1000);
     return Promise.all(
       checks.map(async (check) => {
-        const below = check.limit - (await this.#previousWeighted(check, window, weight));
-        const used = await this.#store.incrementBelow({ tier: check.tier, key: check.key, window }, below, expiresAt);
-        return this.#result(check, now, end, used, below);
+        const previous = await this.#previousCount(check, window);
+        const below = check.limit - this.#weighted(previous, now);
+        const ref = { tier: check.tier, key: check.key, window };
+        const used = await this.#store.incrementBelow(ref, below, expiresAt);
+        // Refused: when the same request will pass depends on the current count, read only then.
+        const current = used ?? (await this.#store.read(ref));
+        return this.#result(check, now, { window, previous, current }, used, below);
       }),
     );
   }
 
-  /** Whether `check` is already at its limit, without taking anything. */
-  async isExhausted(check: LimitCheck): Promise<boolean> {
-    const { window, weight } = this.#position(this.#clock());
+  /** The state of `check` without taking anything: `allowed` is false while it is at its limit. */
+  async peek(check: LimitCheck): Promise<LimitResult> {
+    const now = this.#clock();
+    const { window } = this.#position(now);
     const [previous, current] = await Promise.all([
-      this.#previousWeighted(check, window, weight),
+      this.#previousCount(check, window),
       this.#store.read({ tier: check.tier, key: check.key, window }),
     ]);
-    return previous + current >= check.limit;
+    const below = check.limit - this.#weighted(previous, now);
+    const exhausted = current >= below;
+    return this.#result(check, now, { window, previous, current }, exhausted ? undefined : current, below);
   }
 
-  /** Counts one event (a failed authentication) and says whether the tier is now exhausted. */
+  /** Whether `check` is already at its limit, without taking anything. */
+  async isExhausted(check: LimitCheck): Promise<boolean> {
+    return !(await this.peek(check)).allowed;
+  }
+
+  /**
+   * Counts one event (a failed authentication) and says whether the tier is now past its limit,
+   * and after how many whole seconds a request checked with `isExhausted` passes again.
+   */
   async record(check: LimitCheck): Promise<{ exhausted: boolean; retryAfter: number }> {
     const now = this.#clock();
-    const { window, end, weight } = this.#position(now);
+    const { window, end } = this.#position(now);
     const [previous, current] = await Promise.all([
-      this.#previousWeighted(check, window, weight),
+      this.#previousCount(check, window),
       this.#store.increment({ tier: check.tier, key: check.key, window }, Math.ceil((end + 2 * this.#windowMs) / 1000)),
     ]);
-    const result = this.#result(check, now, end, undefined, check.limit - previous);
-    return { exhausted: previous + current > check.limit, retryAfter: result.retryAfter };
+    const exhausted = this.#weighted(previous, now) + current > check.limit;
+    return { exhausted, retryAfter: this.#retryAfter(check.limit, window, previous, current, now) };
   }
 }

@@ -20,7 +20,12 @@ export interface RotatableStore {
   getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined>;
   /** Stores `value` as a new version `versionId` labelled AWSPENDING. */
   putPending(secretId: string, versionId: string, value: string): Promise<void>;
-  /** Moves AWSCURRENT from `fromVersionId` to `toVersionId` (the old one becomes AWSPREVIOUS). */
+  /**
+   * Moves AWSCURRENT from `fromVersionId` to `toVersionId` (the old one becomes AWSPREVIOUS) and
+   * removes AWSPENDING from `toVersionId`, so no version keeps it once a rotation has finished (a
+   * leftover AWSPENDING makes the next rotation fail). Rejects when `fromVersionId` no longer holds
+   * AWSCURRENT, as Secrets Manager does.
+   */
   promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void>;
 }
 
@@ -56,7 +61,13 @@ export async function runRotationStep(store: RotatableStore, request: RotationRe
         throw new RotationError(`Secret ${secretId} has no AWSCURRENT version`);
       }
       if ((await store.getValue(secretId, { versionId: token, stage: 'AWSPENDING' })) !== undefined) return false;
-      await store.putPending(secretId, token, generateSecret());
+      try {
+        await store.putPending(secretId, token, generateSecret());
+      } catch (error) {
+        // A concurrent run of this step stored its value first: keep that one, this run is a no-op.
+        if ((await store.getValue(secretId, { versionId: token, stage: 'AWSPENDING' })) !== undefined) return false;
+        throw error;
+      }
       return false;
     }
     case 'setSecret':
@@ -79,7 +90,13 @@ export async function runRotationStep(store: RotatableStore, request: RotationRe
       }
       const current = Object.entries(versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
       if (current === undefined) throw new RotationError(`Secret ${secretId} has no AWSCURRENT version`);
-      await store.promote(secretId, token, current);
+      try {
+        await store.promote(secretId, token, current);
+      } catch (error) {
+        // A concurrent run of this step promoted the token first: this run is a no-op.
+        if ((await store.describe(secretId)).versions[token]?.includes('AWSCURRENT')) return false;
+        throw error;
+      }
       return true;
     }
   }

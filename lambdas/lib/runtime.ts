@@ -26,6 +26,7 @@ import { DynamoConversationStore } from './stores/conversation-store.js';
 import { type ConversationStore } from './conversation.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import { DynamoSpentChallengeStore, type SpentChallengeStore } from './stores/challenge-store.js';
 import {
   NOT_FORWARDED,
   createWebhookPublisher,
@@ -43,6 +44,8 @@ export interface Runtime {
   readonly conversations: ConversationStore;
   readonly auditStore: AuditStore;
   readonly revocations: RevocationStore;
+  /** Visitor-token challenges already redeemed (design §14). */
+  readonly spentChallenges: SpentChallengeStore;
   /** Managed API keys: the store, and the verifier (with its cache) that authentication uses. */
   readonly apiKeyStore: ApiKeyStore;
   readonly apiKeys: ApiKeyVerifier;
@@ -134,6 +137,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     conversations: publisher ? withConversationEvents(conversations, publisher) : conversations,
     auditStore,
     revocations: new DynamoRevocationStore({ client, tableName: config.securityTable }),
+    spentChallenges: new DynamoSpentChallengeStore({ client, tableName: config.securityTable }),
     apiKeyStore,
     apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock }),
     rateLimiter: new RateLimiter({

@@ -119,3 +119,6 @@ export const listKeysQuerySchema = z.object({ limit: limit(50), cursor }).strict
 export const keyParamsSchema = z
   .object({ keyId: z.string().regex(/^k[0-9a-z]{25}$/, { error: 'must be a key id' }) })
   .strict();
+
+/** `POST /v1/visitor-tokens` body: the base64 ALTCHA solution; checked (and its absence refused) by the handler. */
+export const visitorTokenRequestSchema = z.object({ pow: z.string({ error: 'must be a string' }).optional() }).strict();

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as z from 'zod';
 import { InvalidTokenError, TokenExpiredError, ValidationError } from './errors.js';
+import { isSerializedOrigin } from './origins.js';
 import { userIdSchema, userMetadataSchema } from './schemas.js';
 
 /** Tokens longer than this are refused before any parsing. */
@@ -31,6 +32,9 @@ const claimsSchema = z
     nbf: z.number().optional(),
     iss: z.string().max(256).optional(),
     aud: z.union([z.string().max(256), z.array(z.string().max(256)).max(10)]).optional(),
+    // Design §14: the site the token was issued for, as browsers serialize an Origin.
+    origin: z.string().refine(isSerializedOrigin).optional(),
+    anon: z.literal(true).optional(),
   })
   .strict();
 
@@ -44,6 +48,10 @@ export interface VerifiedToken {
   readonly exp: number;
   /** Epoch seconds; undefined when the token has no `iat`. */
   readonly iat: number | undefined;
+  /** The only request `Origin` the token is good for (design §14); undefined: any allowed origin. */
+  readonly origin?: string;
+  /** A visitor token (`anon: true`), minted by `POST /v1/visitor-tokens`. */
+  readonly anon?: boolean;
 }
 
 export interface TokenPolicy {
@@ -127,6 +135,8 @@ export async function verifyWidgetToken(
     revocationId: revocationIdOf(token, claims.jti),
     exp: claims.exp,
     iat: claims.iat,
+    ...(claims.origin === undefined ? {} : { origin: claims.origin }),
+    ...(claims.anon === undefined ? {} : { anon: true }),
   };
 }
 
@@ -144,14 +154,23 @@ export interface MintedToken {
  */
 export async function mintWidgetToken(
   secret: string,
-  input: { userId: string; userMetadata?: Record<string, string>; expiresInSeconds: number },
+  input: {
+    userId: string;
+    userMetadata?: Record<string, string>;
+    expiresInSeconds: number;
+    /** Visitor tokens (design §14): the origin the token is bound to, and `anon: true`. */
+    visitor?: { origin: string };
+  },
   policy: Omit<TokenPolicy, 'maxTtlSeconds'>,
   nowMs: number,
 ): Promise<MintedToken> {
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + input.expiresInSeconds;
   const jti = randomBytes(16).toString('base64url');
-  let builder = new SignJWT(input.userMetadata === undefined ? {} : { userMetadata: input.userMetadata })
+  let builder = new SignJWT({
+    ...(input.userMetadata === undefined ? {} : { userMetadata: input.userMetadata }),
+    ...(input.visitor === undefined ? {} : { anon: true, origin: input.visitor.origin }),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(input.userId)
     .setJti(jti)

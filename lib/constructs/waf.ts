@@ -10,6 +10,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { errorBody } from '../../lambdas/http/contract.js';
 import { Construct } from 'constructs';
+import { parseOriginList } from '../../lambdas/lib/origins.js';
 
 /** Props of `Waf`. */
 export interface WafProps {
@@ -28,6 +29,15 @@ export interface WafProps {
    */
   readonly adminCidrs?: readonly string[];
   /**
+   * Visitor tokens paid with the AWS WAF challenge (`visitorChallenge=waf`, design §14): a rule
+   * with the `CHALLENGE` action on `POST /v1/visitor-tokens`, and the web ACL's token domains.
+   * @default none: the app's own proof of work guards the route
+   */
+  readonly visitorChallenge?: {
+    /** The sites the widget runs on, whose WAF tokens are accepted (see `tokenDomainsFor`). */
+    readonly tokenDomains: readonly string[];
+  };
+  /**
    * Delete the WAF log group with the stack.
    * @default false
    */
@@ -36,6 +46,14 @@ export interface WafProps {
 
 const RATE_LIMITED_BODY = 'rateLimited';
 const metrics = (name: string) => ({ cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true });
+const method = (searchString: string) => ({
+  byteMatchStatement: {
+    fieldToMatch: { method: {} },
+    positionalConstraint: 'EXACTLY',
+    searchString,
+    textTransformations: [{ priority: 0, type: 'NONE' }],
+  },
+});
 const path = (searchString: string, positionalConstraint: 'STARTS_WITH' | 'EXACTLY') => ({
   byteMatchStatement: {
     fieldToMatch: { uriPath: {} },
@@ -44,6 +62,21 @@ const path = (searchString: string, positionalConstraint: 'STARTS_WITH' | 'EXACT
     textTransformations: [{ priority: 0, type: 'NONE' }],
   },
 });
+
+/**
+ * The WAF token domains for the widget's sites: the host of each exact origin and the domain of
+ * each wildcard (`https://*.example.com` → `example.com`; WAF accepts a domain's subdomains too).
+ * Loopback hosts and IP addresses are left out: no WAF token is issued for them.
+ */
+export function tokenDomainsFor(allowedOrigins: readonly string[]): string[] {
+  const { rules } = parseOriginList(allowedOrigins.join(','), { allowStar: false });
+  const domains = rules.flatMap((rule) => {
+    if (rule.kind === 'wildcard') return [rule.suffix.slice(1)];
+    if (rule.kind === 'exact') return [new URL(rule.origin).hostname];
+    return [];
+  });
+  return [...new Set(domains)].filter((d) => d !== 'localhost' && !/^[\d.]+$/.test(d) && !d.startsWith('['));
+}
 
 /** The web ACL and its association with the stage. */
 export class Waf extends Construct {
@@ -141,6 +174,16 @@ export class Waf extends Construct {
       }),
       rateRule('RateTokensPerIp', 6, props.tokenRateLimit, path('/v1/tokens', 'STARTS_WITH')),
     );
+    if (props.visitorChallenge) {
+      // Only the mint: the challenge route and CORS preflight (OPTIONS) must stay reachable.
+      rules.push({
+        name: 'VisitorTokenChallenge',
+        priority: 7,
+        action: { challenge: {} },
+        visibilityConfig: metrics('VisitorTokenChallenge'),
+        statement: { andStatement: { statements: [path('/v1/visitor-tokens', 'EXACTLY'), method('POST')] } },
+      });
+    }
 
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
@@ -157,6 +200,9 @@ export class Waf extends Construct {
         },
       },
       rules,
+      ...(props.visitorChallenge && props.visitorChallenge.tokenDomains.length > 0
+        ? { tokenDomains: [...props.visitorChallenge.tokenDomains] }
+        : {}),
     });
     new CfnWebACLAssociation(this, 'Association', {
       resourceArn: props.stage.stageArn,

@@ -1,5 +1,6 @@
 /**
- * DynamoDB unreachable (design §8): the server still starts, liveness answers, every request
+ * DynamoDB unreachable (design §8): the server still starts, `/health` answers 503 until the tables
+ * exist (then 200: liveness only, whatever DynamoDB does later), every request
  * that needs DynamoDB fails closed with a bounded 503 and no detail (whether the endpoint refuses
  * connections or accepts them and never answers), and once the endpoint comes up the server
  * creates its tables and serves normally, as a Lambda would.
@@ -75,13 +76,14 @@ describe('with DynamoDB unreachable', () => {
     expect(server.output()).not.toMatch(/"tables ready"/);
   });
 
-  it('It should answer /health with 200', async () => {
+  it('should answer /health with 503 until its tables exist, so a client that waits for it never meets a missing table', async () => {
     // Act
     const res = await http(`${server.url}/health`);
 
     // Assess
-    expect(res.status).toBe(200);
-    expect(res.json).toEqual({ status: 'ok' });
+    expect(res.status).toBe(503);
+    expect((res.json as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBe('1');
   });
 
   it.each<[string, () => Promise<HttpResponse>]>([
@@ -176,7 +178,7 @@ describe('with DynamoDB unreachable', () => {
           () => http(`${server.url}/v1/admin/audit`, { headers: { Authorization: 'Bearer x' } }),
           503,
         ],
-        ['GET /health', () => http(`${server.url}/health`), 200],
+        ['GET /health (tables not created yet)', () => http(`${server.url}/health`), 503],
       ];
 
       // Act: all at once, each raced against the bound (0 = no answer in time)
@@ -207,6 +209,7 @@ describe('with DynamoDB unreachable', () => {
       // Assess
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ sessionId: 'recovered', message: { content: 'Echo: hello again' } });
+      expect((await http(`${server.url}/health`)).status).toBe(200);
       const list = await admin('/v1/admin/conversations');
       expect(list.status).toBe(200);
       // Requests cut off by the black hole may still land once DynamoDB is back; "recovered" must be there.

@@ -129,7 +129,8 @@ describe('rate limiting over HTTP', () => {
     expect(responses.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(responses.map((res) => h(res, 'x-ratelimit-remaining'))).toEqual(['4', '3', '2', '1', '0', '0']);
     expect(new Set(responses.map((res) => h(res, 'x-ratelimit-limit')))).toEqual(new Set(['5']));
-    const resets = new Set(responses.map((res) => h(res, 'x-ratelimit-reset')));
+    // Allowed: the end of the window; refused: when the same request passes (just after that end)
+    const resets = new Set(responses.slice(0, 5).map((res) => h(res, 'x-ratelimit-reset')));
     expect(resets.size).toBe(1);
     const reset = Number([...resets][0]);
     expect(Number.isInteger(reset)).toBe(true);
@@ -145,6 +146,9 @@ describe('rate limiting over HTTP', () => {
       expect(Number(match?.[2])).toBeLessThanOrEqual(reset - before + 1);
     }
     const retryAfter = expectRefused(responses[5]!);
+    expect(h(responses[5]!, 'ratelimit')).toBe(`"ip";r=0;t=${retryAfter}`);
+    expect(Number(h(responses[5]!, 'x-ratelimit-reset')) - reset).toBeGreaterThanOrEqual(0);
+    expect(Number(h(responses[5]!, 'x-ratelimit-reset')) - reset).toBeLessThanOrEqual(1);
     // A refused client waits at least until its window resets, and never beyond the next one.
     expect(retryAfter).toBeGreaterThanOrEqual(reset - after - 1);
     expect(retryAfter).toBeLessThanOrEqual(2 * WINDOW_S);

@@ -70,7 +70,8 @@ function runTool(script: 'rotate' | 'secrets-cli', args: string[]): Promise<Tool
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', `local/${script}.ts`, ...args], {
       cwd: process.cwd(),
-      env: cleanEnv(),
+      // The tools read the grace the server uses: `rotate` refuses to rotate again within it.
+      env: cleanEnv({ SECRET_GRACE_SECONDS: String(GRACE_SECONDS) }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -82,9 +83,9 @@ function runTool(script: 'rotate' | 'secrets-cli', args: string[]): Promise<Tool
   });
 }
 
-/** `npm run rotate -- <name>`; returns the new version and when the grace of the old one ends. */
-async function rotate(name: SecretName): Promise<Rotation> {
-  const run = await runTool('rotate', [name]);
+/** `npm run rotate -- <name> [--force]`; returns the new version and when the grace of the old one ends. */
+async function rotate(name: SecretName, ...flags: '--force'[]): Promise<Rotation> {
+  const run = await runTool('rotate', [name, ...flags]);
   expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
   const { secret, versionId } = JSON.parse(run.stdout) as { secret: string; versionId: string };
   expect(secret).toBe(name);
@@ -311,9 +312,9 @@ describe('secret rotation on a running server', () => {
       // Act
       const firstRotated: Partial<Record<Variable, string>> = {};
       for (const [name, variable] of names) {
-        await rotate(name);
+        await rotate(name, '--force');
         firstRotated[variable] = (await currentInFile(name)).value;
-        await rotate(name);
+        await rotate(name, '--force');
       }
       const after = await show();
 
@@ -341,6 +342,38 @@ describe('secret rotation on a running server', () => {
   );
 
   it(
+    'should rotate once when two rotations of one secret start together, keeping the original value for the grace',
+    async () => {
+      // Prepare: the grace of every earlier rotation has ended
+      const original = (await currentInFile('admin-api-key')).value;
+      const stored = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as StoredFile;
+      const latest = Math.max(
+        ...Object.values(stored.secrets).flatMap((s) => s.versions.map((v) => Date.parse(v.createdAt))),
+      );
+      await delay(Math.max(0, latest + GRACE_SECONDS * 1000 - Date.now() + 100));
+
+      // Act
+      const runs = await Promise.all([runTool('rotate', ['admin-api-key']), runTool('rotate', ['admin-api-key'])]);
+
+      // Assess
+      expect(runs.map((run) => run.code).sort()).toEqual([0, 1]);
+      const refused = runs.find((run) => run.code === 1)!;
+      expect(refused.stderr).toMatch(
+        /Another rotation \(admin-api-key, pid \d+\) is running|rotated at .* accepted until/,
+      );
+      expect(refused.stderr).not.toContain(original);
+      const after = JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as StoredFile;
+      const previous = after.secrets['admin-api-key']!.versions.find((v) => v.stages.includes('AWSPREVIOUS'));
+      expect(previous?.value).toBe(original);
+      expect(after.secrets['admin-api-key']!.versions.flatMap((v) => v.stages).sort()).toEqual([
+        'AWSCURRENT',
+        'AWSPREVIOUS',
+      ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'It should answer every request with the old widget key across a rotation under load, until the grace ends',
     async () => {
       // Prepare
@@ -363,7 +396,7 @@ describe('secret rotation on a running server', () => {
       // Act
       let rotation: Rotation;
       try {
-        rotation = await rotate('widget-api-key');
+        rotation = await rotate('widget-api-key', '--force');
       } catch (error) {
         stopAt = 0;
         await load;

@@ -16,6 +16,7 @@ import type { ModelProvider } from '../../lambdas/lib/llm/index.js';
 import { createLogger, type Logger } from '../../lambdas/lib/logger.js';
 import { matchRoute } from '../../lambdas/http/routes.js';
 import type { Runtime } from '../../lambdas/lib/runtime.js';
+import type { SpentChallengeStore } from '../../lambdas/lib/stores/challenge-store.js';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
 import {
   CachingSecretProvider,
@@ -372,6 +373,16 @@ export class InMemoryIdempotencyStore extends BasePersistenceLayer {
   }
 }
 
+/** Spent visitor-token challenges in memory, with the store's first-writer-wins rule. */
+export class InMemorySpentChallengeStore implements SpentChallengeStore {
+  readonly spent = new Map<string, number>();
+  async spend(challenge: string, expiresAt: number): Promise<boolean> {
+    if (this.spent.has(challenge)) return false;
+    this.spent.set(challenge, expiresAt);
+    return true;
+  }
+}
+
 /** What a test controls and inspects around one fake runtime. */
 export interface FakeRuntime {
   readonly runtime: Runtime;
@@ -424,6 +435,7 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     conversations,
     auditStore,
     revocations,
+    spentChallenges: new InMemorySpentChallengeStore(),
     apiKeyStore,
     apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock: clock.now }),
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),

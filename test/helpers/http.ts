@@ -2,6 +2,7 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { securityHeaderTable, type ErrorBody } from '../../lambdas/http/contract.js';
+import { checkStreamEvent, responseProblem } from './openapi.js';
 
 export interface HttpResponse {
   readonly status: number;
@@ -23,7 +24,10 @@ export interface HttpRequestOptions {
   readonly agent?: Agent;
 }
 
-/** Sends one request and reads the whole response. */
+/**
+ * Sends one request and reads the whole response; rejects when the answer is not one
+ * `docs/openapi.json` documents (`openapi.ts`), so every end-to-end test also checks the document.
+ */
 export function http(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const { hostname, port, pathname, search } = new URL(url);
@@ -48,7 +52,10 @@ export function http(url: string, options: HttpRequestOptions = {}): Promise<Htt
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+          const response = { status: res.statusCode ?? 0, headers: res.headers, text, json };
+          const problem = responseProblem(options.method ?? 'GET', options.target ?? `${pathname}${search}`, response);
+          if (problem) reject(problem);
+          else resolve(response);
         });
         res.on('error', reject);
       },
@@ -101,7 +108,10 @@ export interface EventStream {
   close(): void;
 }
 
-/** POSTs a JSON body and resolves as soon as the response headers arrive, without waiting for the body. */
+/**
+ * POSTs a JSON body and resolves as soon as the response headers arrive, without waiting for the
+ * body; the status, headers and each event are checked against `docs/openapi.json`.
+ */
 export function openEventStream(
   url: string,
   body: unknown,
@@ -119,6 +129,13 @@ export function openEventStream(
         headers: { 'Content-Type': 'application/json', ...headers },
       },
       (res) => {
+        const status = res.statusCode ?? 0;
+        const problem = responseProblem('POST', pathname, { status, headers: res.headers });
+        if (problem) {
+          req.destroy();
+          reject(problem);
+          return;
+        }
         const iterator = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
         let pending = '';
         const queue: string[] = [];
@@ -136,10 +153,12 @@ export function openEventStream(
           }
           const block = queue.shift() as string;
           if (!block.startsWith('data: ')) throw new Error(`not a data event: ${block}`);
-          return JSON.parse(block.slice('data: '.length)) as Record<string, unknown>;
+          const event = JSON.parse(block.slice('data: '.length)) as Record<string, unknown>;
+          checkStreamEvent(pathname, event);
+          return event;
         };
         resolve({
-          status: res.statusCode ?? 0,
+          status,
           headers: res.headers,
           next,
           rest: async () => {

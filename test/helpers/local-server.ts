@@ -73,6 +73,7 @@ const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   TOKEN_RATE_LIMIT_MAX: '100000',
   ADMIN_RATE_LIMIT_MAX: '100000',
   AUTH_FAILURE_LIMIT: '100000',
+  VISITOR_TOKEN_RATE_LIMIT_MAX: '100000',
 };
 
 function spawnServer(env: Record<string, string>, script = 'local/server.ts'): ChildProcess {

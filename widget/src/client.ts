@@ -21,8 +21,16 @@ export interface ChatClientOptions {
   /** The API base URL (the stack's `ApiUrl`, or `http://127.0.0.1:3000` locally). */
   readonly apiUrl: string;
   readonly widgetKey: string;
-  /** @default none: anonymous sessions */
+  /** @default none: a visitor token of the widget's own (anonymous mode) */
   readonly getToken?: GetToken;
+  /**
+   * Deployed with `visitorChallenge=waf`: the AWS WAF JavaScript integration URL of the API's web
+   * ACL; anonymous mode then pays for visitor tokens with the WAF's challenge.
+   * @default none: a proof of work
+   */
+  readonly wafIntegrationUrl?: string;
+  /** Called when the API refused the current token, before `getToken` is asked again. @default none */
+  readonly forgetToken?: () => void;
   /** Stream the answer (`/v1/chat/stream`) or wait for it whole (`/v1/chat`). @default true */
   readonly stream?: boolean;
   /** @default the global fetch */
@@ -43,7 +51,8 @@ interface ErrorBody {
   error?: { code?: unknown; retry_after?: unknown };
 }
 
-async function errorFrom(response: Response): Promise<ChatError> {
+/** The contract's error body of `response` as a `ChatError`. */
+export async function errorFrom(response: Response): Promise<ChatError> {
   let body: ErrorBody | undefined;
   try {
     body = (await response.json()) as ErrorBody;
@@ -114,7 +123,7 @@ export class ChatClient {
       const error = await errorFrom(response);
       if (error.code === 'TOKEN_EXPIRED' && this.options.getToken && !refreshed) {
         refreshed = true;
-        this.token = undefined;
+        this.dropToken();
         continue;
       }
       // A stored session started by another identity (or anonymously) is not ours: start a new one.
@@ -123,9 +132,14 @@ export class ChatClient {
         session.renew();
         continue;
       }
-      if (error.status === 401) this.token = undefined;
+      if (error.status === 401) this.dropToken();
       throw error;
     }
+  }
+
+  private dropToken(): void {
+    this.token = undefined;
+    this.options.forgetToken?.();
   }
 
   private async currentToken(): Promise<string | undefined> {

@@ -28,7 +28,10 @@ const MESSAGES: Readonly<Record<string, string>> = {
   ORIGIN_NOT_ALLOWED: 'This chat is not available on this site.',
   VALIDATION_FAILED: 'That message could not be sent. Messages can be up to 4,000 characters.',
   PAYLOAD_TOO_LARGE: 'That message is too long. Messages can be up to 4,000 characters.',
-  NETWORK_ERROR: 'The chat service cannot be reached. Check your connection and try again.',
+  // No response at all. Besides a lost connection, this is what a browser reports for a 429 from the
+  // WAF or API Gateway itself: those carry no Access-Control-Allow-Origin, so the page cannot read them.
+  NETWORK_ERROR:
+    "Can't reach the chat service right now: the connection dropped, or too many requests were sent. Please try again shortly.",
   SERVICE_UNAVAILABLE: 'The chat service is temporarily unavailable. Please try again in a little while.',
 };
 

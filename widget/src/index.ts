@@ -30,6 +30,7 @@ if (script instanceof HTMLScriptElement && script.dataset.apiUrl && script.datas
     widgetKey: script.dataset.widgetKey,
     ...(script.dataset.title ? { title: script.dataset.title } : {}),
     ...(script.dataset.stream === 'false' ? { stream: false } : {}),
+    ...(script.dataset.wafIntegrationUrl ? { wafIntegrationUrl: script.dataset.wafIntegrationUrl } : {}),
   };
   const start = () => void createWidget(options);
   if (document.body) start();

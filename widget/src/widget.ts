@@ -6,6 +6,9 @@ import { ChatClient, type ChatClientOptions } from './client.js';
 import { ChatError, friendlyMessage } from './errors.js';
 import { storedSession } from './session.js';
 import { STYLES } from './styles.js';
+import { solvePow } from './pow.js';
+import { visitorTokens } from './visitor.js';
+import { wafTokens } from './waf.js';
 
 /** Options of `ChatWidget.init`. */
 export interface WidgetOptions extends ChatClientOptions {
@@ -61,7 +64,23 @@ export function createWidget(options: WidgetOptions): WidgetHandle {
     apiUrl = undefined;
   }
   if (!apiUrl || !/^https?:$/.test(apiUrl.protocol)) throw new TypeError('ChatWidget: apiUrl must be an http(s) URL');
-  const client = new ChatClient({ ...options, apiUrl: apiUrl.href });
+  if (!apiUrl.pathname.endsWith('/')) apiUrl.pathname += '/';
+  // Anonymous mode: a visitor token of the widget's own, paid for with a proof of work (design §14).
+  const visitor = options.getToken
+    ? undefined
+    : visitorTokens({
+        apiUrl: apiUrl.href,
+        widgetKey: options.widgetKey,
+        solve: solvePow,
+        storage: () => window.sessionStorage,
+        ...(options.wafIntegrationUrl === undefined ? {} : { wafToken: wafTokens(options.wafIntegrationUrl) }),
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
+  const client = new ChatClient({
+    ...options,
+    apiUrl: apiUrl.href,
+    ...(visitor ? { getToken: visitor.getToken, forgetToken: visitor.forget } : {}),
+  });
   const session = storedSession(
     () => window.sessionStorage,
     `chat-widget:${options.getToken ? 'user' : 'anonymous'}:session`,

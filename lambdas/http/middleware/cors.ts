@@ -23,8 +23,11 @@ export const EXPOSED_HEADERS = [
 ].join(', ');
 
 export interface CorsOptions {
-  /** The allow-list for this request (widget or admin list). */
-  readonly rulesFor: (request: AppRequest) => readonly OriginRule[];
+  /**
+   * The allow-list for this request (widget or admin list); undefined for a request that is no
+   * route's (a 404): it gets no grant and no refusal, so no look-alike path borrows a list.
+   */
+  readonly rulesFor: (request: AppRequest) => readonly OriginRule[] | undefined;
   readonly audit: AuditLog;
   readonly clock: () => number;
 }
@@ -48,7 +51,9 @@ export function cors(options: CorsOptions): MiddlewareObj {
       const origin = request.event.headers?.origin;
       if (origin === undefined) return;
       const state = request.context.app;
-      if (isOriginAllowed(origin, options.rulesFor(request))) {
+      const rules = options.rulesFor(request);
+      if (rules === undefined) return;
+      if (isOriginAllowed(origin, rules)) {
         state.corsOrigin = origin;
         return;
       }

@@ -52,11 +52,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
       const checks = options.tiers(request);
       const lockout = options.lockout?.(request);
       let results: LimitResult[];
-      let locked: boolean;
+      let locked: LimitResult | undefined;
       try {
         [results, locked] = await Promise.all([
           limiter.consume(checks),
-          lockout ? limiter.isExhausted(lockout) : Promise.resolve(false),
+          lockout ? limiter.peek(lockout) : Promise.resolve(undefined),
         ]);
       } catch (error) {
         if (!options.failOpen) throw error;
@@ -66,9 +66,12 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
         });
         return;
       }
-      state.rateLimits = results;
+      // A locked-out client's 429 reports the lockout tier, so no header says requests remain.
+      const lockedOut = locked !== undefined && !locked.allowed;
+      state.rateLimits = lockedOut ? [...results, locked as LimitResult] : results;
       const refused = results.filter((r) => !r.allowed);
-      if (locked) throw new RateLimitError(Math.ceil(limiter.windowMs / 1000));
+      if (lockedOut)
+        throw new RateLimitError(Math.max(...[...refused, locked as LimitResult].map((r) => r.retryAfter)));
       if (refused.length === 0) return;
       await Promise.all(
         refused
@@ -98,15 +101,21 @@ export function rateLimitHeaders(options: RateLimitHeadersOptions): MiddlewareOb
     const results = request.context.app?.rateLimits;
     const response = request.response;
     if (!results || results.length === 0 || !response) return;
-    const tightest = results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+    const refused = results.filter((r) => !r.allowed);
+    // Refused: the tier that frees up last, whose wait is the 429's `Retry-After`, so every field agrees.
+    const tightest =
+      refused.length > 0
+        ? refused.reduce((a, b) => (b.retryAfter > a.retryAfter ? b : a))
+        : results.reduce((a, b) => (b.remaining < a.remaining ? b : a));
     const now = Math.floor(clock() / 1000);
+    const seconds = tightest.allowed ? Math.max(0, tightest.resetAt - now) : tightest.retryAfter;
     response.headers = {
       ...response.headers,
       'X-RateLimit-Limit': String(tightest.limit),
       'X-RateLimit-Remaining': String(tightest.remaining),
       'X-RateLimit-Reset': String(tightest.resetAt),
       'RateLimit-Policy': results.map((r) => `"${r.tier}";q=${r.limit};w=${windowSeconds}`).join(', '),
-      RateLimit: `"${tightest.tier}";r=${tightest.remaining};t=${Math.max(0, tightest.resetAt - now)}`,
+      RateLimit: `"${tightest.tier}";r=${tightest.remaining};t=${seconds}`,
     };
   };
 

@@ -1,10 +1,12 @@
 /**
  * Step 1 of the chain: a correlation id (a well-formed `X-Request-Id` is echoed, anything else
- * replaced), the client address from `requestContext.identity.sourceIp` only, and one access
+ * replaced), the client address from `requestContext.identity.sourceIp` only (in its canonical
+ * spelling, so audit, logs and rate-limit keys agree), and one access
  * log line per request (route template, status, duration; never headers, bodies or paths).
  */
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
+import { canonicalIp } from '../../lib/client-address.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AppRequest } from '../request.js';
 
@@ -43,7 +45,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareObj {
       const supplied = event.headers?.['x-request-id'];
       request.context.app = {
         requestId: supplied !== undefined && REQUEST_ID.test(supplied) ? supplied : randomUUID(),
-        ip: event.requestContext?.identity?.sourceIp ?? 'unknown',
+        ip: canonicalIp(event.requestContext?.identity?.sourceIp ?? 'unknown'),
         method: event.httpMethod,
         route: event.resource || UNMATCHED,
         startedAt: clock(),

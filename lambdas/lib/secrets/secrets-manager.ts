@@ -133,5 +133,13 @@ export class SecretsManagerRotationStore implements RotatableStore {
         RemoveFromVersionId: fromVersionId,
       }),
     );
+    // Secrets Manager moves only the label named: AWSPENDING stays on the new version until removed.
+    await this.#client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: toVersionId,
+      }),
+    );
   }
 }

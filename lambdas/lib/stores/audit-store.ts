@@ -9,7 +9,7 @@ import { QueryCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
-import type { AuditEvent, AuditRecord, AuditStore, AuditType } from '../audit-events.js';
+import { auditFacts, type AuditEvent, type AuditRecord, type AuditStore, type AuditType } from '../audit-events.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 const MINUTE_MS = 60_000;
@@ -35,12 +35,7 @@ export class DynamoAuditStore implements AuditStore {
   #common(event: AuditEvent) {
     return {
       type: event.type,
-      actor: event.actor,
-      ip: event.ip,
-      method: event.method,
-      route: event.route,
-      requestId: event.requestId,
-      detail: event.detail ?? {},
+      ...auditFacts(event),
       expiresAt: epochSeconds(event.at + this.#retentionDays * DAY_MS),
     };
   }

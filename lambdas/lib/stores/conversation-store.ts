@@ -14,6 +14,7 @@ import {
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
+import { boundedKeyPart } from './key-part.js';
 import { CONVERSATIONS_SCHEMA } from './table-schema.js';
 import type {
   ChatMessage,
@@ -27,7 +28,13 @@ import type {
 const { partitionKey: PK, sortKey: SK } = CONVERSATIONS_SCHEMA;
 const META = 'META';
 const MSG_PREFIX = 'MSG#';
-const sessionKey = (sessionId: string) => `SESSION#${sessionId}`;
+/** The partition of a session (ids are validated short; bounded all the same). */
+export const sessionKey = (sessionId: string): string => `SESSION#${boundedKeyPart(sessionId)}`;
+/** The `byUser` index partition of a user's sessions. */
+export const ownerIndexKey = (userId: string): string => `USER#${boundedKeyPart(userId)}`;
+/** The index sort key of a session: creation time, then id. */
+export const listIndexKey = (createdAt: string, sessionId: string): string =>
+  `${createdAt}#${boundedKeyPart(sessionId)}`;
 const ownerValue = (owner: Owner) => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const BATCH_SIZE = 25;
@@ -82,8 +89,8 @@ export class DynamoConversationStore implements ConversationStore {
             ':owner': ownerValue(owner),
             ':origin': origin ?? null,
             ':day': `DAY#${dayOf(now)}`,
-            ':listKey': `${createdAt}#${sessionId}`,
-            ...(owner.kind === 'user' ? { ':ownerKey': `USER#${owner.userId}` } : {}),
+            ':listKey': listIndexKey(createdAt, sessionId),
+            ...(owner.kind === 'user' ? { ':ownerKey': ownerIndexKey(owner.userId) } : {}),
             ':exp': this.#expiresAt(now),
             ':count': count,
           },
@@ -239,7 +246,7 @@ export class DynamoConversationStore implements ConversationStore {
     };
     if (input.userId !== undefined) {
       if (input.from?.day !== undefined) return undefined;
-      const page = await query('byUser', `USER#${input.userId}`, input.limit, input.from?.key);
+      const page = await query('byUser', ownerIndexKey(input.userId), input.limit, input.from?.key);
       return page.lastKey ? { items: page.items, next: { key: page.lastKey } } : { items: page.items };
     }
     const days = daysBack(now, this.#ttlDays + 1);

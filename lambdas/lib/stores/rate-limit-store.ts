@@ -4,6 +4,7 @@
  * atomic conditional `UpdateItem`s, so concurrent requests on many instances never overshoot.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 /** One counter: which tier, which key (an IP group, a session, a user…), which window. */
@@ -25,8 +26,11 @@ export interface RateLimitStore {
 }
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
+/** The key of a counter; the tier and key parts are bounded, since keys carry caller text (sessions, users). */
+export const counterKey = (c: CounterRef): string =>
+  `RL#${boundedKeyPart(c.tier)}#${boundedKeyPart(c.key)}#${c.window}`;
 const keyOf = (c: CounterRef) => {
-  const id = `RL#${c.tier}#${c.key}#${c.window}`;
+  const id = counterKey(c);
   return { [PK]: id, [SK]: id };
 };
 

@@ -7,6 +7,7 @@
 import { BatchGetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors.js';
 import { epochSeconds } from '../time.js';
+import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 /** Storage of revocations. */
@@ -21,6 +22,11 @@ export interface RevocationStore {
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 const MAX_READ_ATTEMPTS = 3;
+
+/** The key of one revoked token (a `jti` is caller text of any length: bounded). */
+export const revokedTokenKey = (revocationId: string): string => `REVOKED#${boundedKeyPart(revocationId)}`;
+/** The key of a user-wide revocation. */
+export const userRevocationKey = (userId: string): string => `USERREV#${boundedKeyPart(userId)}`;
 
 export interface DynamoRevocationStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -38,12 +44,12 @@ export class DynamoRevocationStore implements RevocationStore {
   }
 
   async revokeToken(revocationId: string, expiresAt: number): Promise<void> {
-    const key = `REVOKED#${revocationId}`;
+    const key = revokedTokenKey(revocationId);
     await this.#client.send(new PutCommand({ TableName: this.#table, Item: { [PK]: key, [SK]: key, expiresAt } }));
   }
 
   async revokeUser(userId: string, atSeconds: number, ttlSeconds: number): Promise<void> {
-    const key = `USERREV#${userId}`;
+    const key = userRevocationKey(userId);
     await this.#client
       .send(
         new UpdateCommand({
@@ -64,8 +70,8 @@ export class DynamoRevocationStore implements RevocationStore {
     token: { revocationId: string; userId: string; iat: number | undefined },
     nowMs: number,
   ): Promise<boolean> {
-    const tokenKey = `REVOKED#${token.revocationId}`;
-    const userKey = `USERREV#${token.userId}`;
+    const tokenKey = revokedTokenKey(token.revocationId);
+    const userKey = userRevocationKey(token.userId);
     let keys = [
       { [PK]: tokenKey, [SK]: tokenKey },
       { [PK]: userKey, [SK]: userKey },

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { AuditEvent, AuditType } from '../audit-events.js';
+import { auditFacts, type AuditEvent, type AuditType } from '../audit-events.js';
 
 /** Security events that are not sent (they are about the webhook itself). */
 export const NOT_FORWARDED: ReadonlySet<AuditType> = new Set(['webhook.dropped']);
@@ -46,12 +46,4 @@ export const messageCreated = (sessionId: string, role: string, sequence: number
   newEvent('message.created', at, { sessionId, role, sequence });
 
 /** A security event (design §9), as recorded in the audit trail. */
-export const securityEvent = (event: AuditEvent): WebhookEvent =>
-  newEvent(event.type, event.at, {
-    actor: event.actor,
-    ip: event.ip,
-    method: event.method,
-    route: event.route,
-    requestId: event.requestId,
-    detail: event.detail ?? {},
-  });
+export const securityEvent = (event: AuditEvent): WebhookEvent => newEvent(event.type, event.at, auditFacts(event));

@@ -150,6 +150,23 @@ describe('response schemas', () => {
       }),
     ],
     [
+      'GET /v1/visitor-tokens/challenge',
+      (f) => ({ method: 'GET', path: '/v1/visitor-tokens/challenge', headers: { 'X-Widget-Api-Key': f.keys.widget } }),
+    ],
+    [
+      'POST /v1/visitor-tokens',
+      (f) => ({
+        method: 'POST',
+        path: '/v1/visitor-tokens',
+        headers: {
+          'X-Widget-Api-Key': f.keys.widget,
+          Origin: 'https://shop.example.com',
+          'Content-Type': 'application/json',
+        },
+        body: '{}',
+      }),
+    ],
+    [
       'POST /v1/tokens/revoke',
       (f, token) => ({
         method: 'POST',
@@ -166,7 +183,8 @@ describe('response schemas', () => {
 
   it('It should answer every route with its success status and a body its response schema accepts', async () => {
     // Prepare
-    const fake = fakeRuntime();
+    // Minting with no proof of work: the proof itself is tested in test/unit/handlers/visitor-tokens.test.ts.
+    const fake = fakeRuntime({ env: { VISITOR_CHALLENGE: 'none' } });
     const token = (await mintWidgetToken(fake.keys.signing, { userId: 'user-1', expiresInSeconds: 600 }, {}, T0)).token;
     let createdKeyId = '';
     const outcomes: [RouteKey, number, number, boolean][] = [];

@@ -4,6 +4,7 @@
  * Time is a fake clock; the counter store is an in-memory fake whose conditional increment is
  * atomic (check and add in one synchronous step, after a yield so that concurrent calls interleave).
  */
+import fc from 'fast-check';
 import { loadConfig } from '../../../lambdas/lib/config.js';
 import { lockoutFor, tiersFor } from '../../../lambdas/http/rate-limit-tiers.js';
 import {
@@ -196,7 +197,9 @@ describe('RateLimiter', () => {
         [true, 0],
         [false, 0],
       ]);
-      expect(new Set(results.map((r) => r.resetAt))).toEqual(new Set([(T0 + WINDOW_MS) / 1000]));
+      expect(new Set(results.slice(0, 5).map((r) => r.resetAt))).toEqual(new Set([(T0 + WINDOW_MS) / 1000]));
+      // Refused: the reset is when the same request passes, Retry-After seconds from now
+      expect(results[5]!.resetAt).toBe((T0 + 15_000) / 1000 + results[5]!.retryAfter);
       expect(results[0]).toMatchObject({ tier: 'ip', key: 'k', limit: 5 });
     });
 
@@ -226,16 +229,17 @@ describe('RateLimiter', () => {
 
     it.each<[string, number, number, number, number]>([
       // label, limit, previous count, ms into the window, Retry-After
-      // no previous window: 45 s to the end, then the closed window (5 of 5) must leave a slot: 60 s × (1 − 4/5) = 12 s
-      ['limit 5, fresh, 15 s in', 5, 0, 15_000, 57],
-      // below = 5 < limit: the closed window alone never blocks again; only the 30 s to the end
-      ['limit 10, previous 10, 30 s in', 10, 10, 30_000, 30],
-      // 0.5 ms to the end and a spill of 60 s × (1 − 0/1)
-      ['limit 1, fresh, 0.5 ms before the end', 1, 0, WINDOW_MS - 0.5, 61],
-      // the weighted previous window takes 2 of 10 in the last millisecond: no spill, 1 ms rounds up to 1 s
+      // 5 of 5 taken 15 s in: this window never frees a slot; the next one does once its weight of
+      // this window's 5 drops below 1, just after the boundary: 45 s and a bit, so 46
+      ['limit 5, fresh, 15 s in', 5, 0, 15_000, 46],
+      // the closed window weighs 5 of 10 and 5 were taken: every 6 s its weight frees a slot, the first within 1 s
+      ['limit 10, previous 10, 30 s in', 10, 10, 30_000, 1],
+      // 0.5 ms to the end: just after the boundary the one request of this window weighs less than 1
+      ['limit 1, fresh, 0.5 ms before the end', 1, 0, WINDOW_MS - 0.5, 1],
+      // the weighted previous window takes 2 of 10 in the last millisecond; 1 s later 8 weigh less than 10
       ['limit 10, huge previous, 1 ms before the end', 10, 120_000, WINDOW_MS - 1, 1],
     ])(
-      'It should answer Retry-After = time to the window end + the closed window spill (%s)',
+      'It should answer Retry-After = the first whole second at which the same request passes (%s)',
       async (_label, limit, previous, into, retryAfter) => {
         // Prepare
         const { store, limiter } = setup({ at: T0 + into });
@@ -277,6 +281,64 @@ describe('RateLimiter', () => {
         expect(later!.allowed).toBe(true);
       },
     );
+
+    it('should reproduce the report: window 10 s, limit 3, requests at 0, 4, 4 s, refused at 5 s, passes 5.05 s later', async () => {
+      // Prepare
+      const store = new FakeRateLimitStore();
+      const clock = new Clock(0);
+      const limiter = new RateLimiter({ store, windowMs: 10_000, clock: clock.now });
+      for (const at of [0, 4000, 4000]) {
+        clock.ms = at;
+        await limiter.consume([check(3)]);
+      }
+
+      // Act
+      clock.ms = 5000;
+      const [refused] = await limiter.consume([check(3)]);
+      clock.ms = 10_000;
+      const [atTheBoundary] = await limiter.consume([check(3)]);
+      clock.ms = 10_050;
+      const [later] = await limiter.consume([check(3)]);
+
+      // Assess: at exactly 10 s the closed window still weighs 3; from just after it, less
+      expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfter: 6, resetAt: 11 });
+      expect(atTheBoundary!.allowed).toBe(false);
+      expect(later!.allowed).toBe(true);
+    });
+
+    it('should never answer a Retry-After that is early or more than 1 s late, whatever the traffic before', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 1, max: 30 }).map((s) => s * 1000),
+          fc.array(fc.integer({ min: 0, max: 59_999 }), { minLength: 1, maxLength: 40 }),
+          async (limit, windowMs, offsets) => {
+            // Prepare: requests spread over two windows, then more until one is refused
+            const store = new FakeRateLimitStore();
+            const clock = new Clock(0);
+            const limiter = new RateLimiter({ store, windowMs, clock: clock.now });
+            const times = offsets.map((o) => o % (2 * windowMs)).sort((a, b) => a - b);
+            let refused: LimitResult | undefined;
+            for (const at of times) {
+              clock.ms = at;
+              [refused] = await limiter.consume([check(limit)]);
+            }
+            while (refused!.allowed) [refused] = await limiter.consume([check(limit)]);
+            const refusedAt = clock.ms;
+
+            // Act: one second early (refused, so nothing is taken), then on time
+            clock.ms = refusedAt + (refused!.retryAfter - 1) * 1000;
+            const [early] = await limiter.consume([check(limit)]);
+            clock.ms = refusedAt + refused!.retryAfter * 1000;
+            const [onTime] = await limiter.consume([check(limit)]);
+
+            // Assess
+            return (refused!.retryAfter === 1 || !early!.allowed) && onTime!.allowed;
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
 
     it('It should carry Retry-After on the 429 error', () => {
       // Act
@@ -454,9 +516,10 @@ describe('RateLimiter', () => {
       const results = [];
       for (let i = 0; i < 5; i += 1) results.push(await limiter.record(c));
 
-      // Assess: 45 s to the end plus 60 s × (1 − 2/3)
+      // Assess: with 3 failures the next window must weigh them below 3 (just after its start: 46 s);
+      // with 4 below 3 (at 3/4 of the way: 61 s); with 5 (at 3/5: 70 s)
       expect(results.map((r) => r.exhausted)).toEqual([false, false, false, true, true]);
-      expect(results.map((r) => r.retryAfter)).toEqual([65, 65, 65, 65, 65]);
+      expect(results.map((r) => r.retryAfter)).toEqual([1, 1, 46, 61, 70]);
     });
 
     it.each<[number, number, number, boolean, boolean]>([
@@ -575,7 +638,7 @@ describe('tiersFor and lockoutFor', () => {
       { body: { sessionId: 's-1', message: 'hi' } },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-1', limit: 12 },
+        { tier: 'session', key: 's-1|anonymous', limit: 12 },
       ],
     ],
     [
@@ -583,7 +646,7 @@ describe('tiersFor and lockoutFor', () => {
       { pathSessionId: 's-2' },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-2', limit: 12 },
+        { tier: 'session', key: 's-2|anonymous', limit: 12 },
       ],
     ],
     [
@@ -591,7 +654,7 @@ describe('tiersFor and lockoutFor', () => {
       { pathSessionId: 's-path', body: { sessionId: 's-body' } },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-path', limit: 12 },
+        { tier: 'session', key: 's-path|anonymous', limit: 12 },
       ],
     ],
     [
@@ -607,7 +670,7 @@ describe('tiersFor and lockoutFor', () => {
       { body: { sessionId: 's-1' }, token },
       [
         { tier: 'ip', key: '203.0.113.7', limit: 11 },
-        { tier: 'session', key: 's-1', limit: 12 },
+        { tier: 'session', key: 's-1|user:user-1', limit: 12 },
         { tier: 'user', key: 'user-1', limit: 13 },
       ],
     ],

@@ -55,6 +55,7 @@ class InMemoryRotatableStore implements RotatableStore {
   }
 
   async putPending(secretId: string, versionId: string, value: string) {
+    await Promise.resolve();
     const version = this.#versions(secretId).find((v) => v.versionId === versionId);
     if (!version) throw new Error(`No version ${versionId}`);
     // Secrets Manager refuses a second, different value for the same ClientRequestToken.
@@ -63,13 +64,26 @@ class InMemoryRotatableStore implements RotatableStore {
     version.value = value;
   }
 
+  /** `UpdateSecretVersionStage` twice, as Secrets Manager runs it: AWSCURRENT moved (AWSPREVIOUS follows), then AWSPENDING removed. */
   async promote(secretId: string, toVersionId: string, fromVersionId: string) {
+    await Promise.resolve();
+    const versions = this.#versions(secretId);
+    if (!versions.find((v) => v.versionId === fromVersionId)?.stages.includes('AWSCURRENT')) {
+      throw new Error(`InvalidParameterException: AWSCURRENT is not attached to ${fromVersionId}`);
+    }
     this.writes += 1;
-    for (const v of this.#versions(secretId)) {
-      if (v.versionId === toVersionId) v.stages = ['AWSCURRENT'];
+    for (const v of versions) {
+      if (v.versionId === toVersionId) v.stages = [...v.stages.filter((s) => s !== 'AWSPREVIOUS'), 'AWSCURRENT'];
       else if (v.versionId === fromVersionId) v.stages = ['AWSPREVIOUS'];
       else v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS' && s !== 'AWSCURRENT');
     }
+    const to = versions.find((v) => v.versionId === toVersionId);
+    if (to) to.stages = to.stages.filter((s) => s !== 'AWSPENDING');
+  }
+
+  /** Every label of every version, for assertions. */
+  allStages(secretId: string): string[] {
+    return this.#versions(secretId).flatMap((v) => v.stages);
   }
 
   /** What RotateSecret does before calling the Lambda: a new, empty version labelled AWSPENDING. */
@@ -228,6 +242,60 @@ describe('runRotationStep', () => {
     // Assess
     await expect(testing).rejects.toThrow(RotationError);
     expect(store.valueAt(SECRET, 'AWSPENDING')).toBeUndefined();
+  });
+});
+
+describe('rotation steps run twice or at once', () => {
+  it('should leave no AWSPENDING label on any version after finishSecret', async () => {
+    // Prepare
+    const { store } = setup();
+
+    // Act
+    const token = await rotateNow(store, SECRET);
+
+    // Assess
+    expect(store.allStages(SECRET).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+    expect(store.stagesOf(SECRET, token)).toEqual(['AWSCURRENT']);
+  });
+
+  it.each(ROTATION_STEPS.map((step) => [step]))(
+    'should make a concurrent second %s a no-op, with one rotation reported',
+    async (step) => {
+      // Prepare: the steps before this one have run
+      const { store, original } = setup();
+      const token = await store.startRotation(SECRET);
+      for (const earlier of ROTATION_STEPS.slice(0, ROTATION_STEPS.indexOf(step))) {
+        await runRotationStep(store, { secretId: SECRET, token, step: earlier });
+      }
+
+      // Act
+      const outcomes = await Promise.all([
+        runRotationStep(store, { secretId: SECRET, token, step }),
+        runRotationStep(store, { secretId: SECRET, token, step }),
+      ]);
+      for (const later of ROTATION_STEPS.slice(ROTATION_STEPS.indexOf(step) + 1)) {
+        await runRotationStep(store, { secretId: SECRET, token, step: later });
+      }
+
+      // Assess
+      expect(outcomes.filter(Boolean)).toHaveLength(step === 'finishSecret' ? 1 : 0);
+      expect(store.valueAt(SECRET, 'AWSPREVIOUS')).toBe(original);
+      expect(store.allStages(SECRET).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+    },
+  );
+
+  it('should make finishSecret repeated after the rotation a no-op', async () => {
+    // Prepare
+    const { store } = setup();
+    const token = await rotateNow(store, SECRET);
+    const before = store.dump();
+
+    // Act
+    const rotated = await runRotationStep(store, { secretId: SECRET, token, step: 'finishSecret' });
+
+    // Assess
+    expect(rotated).toBe(false);
+    expect(store.dump()).toEqual(before);
   });
 });
 

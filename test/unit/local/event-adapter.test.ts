@@ -44,4 +44,20 @@ describe('local event adapter', () => {
     expect(event.multiValueHeaders.Accept).toEqual(['a', 'b']);
     expect(event.headers.Accept).toBe('b');
   });
+
+  it.each([
+    ['Authorization', ['Bearer first', 'Bearer second']],
+    ['X-Widget-Api-Key', ['wrong', 'right', 'right']],
+    ['Content-Type', ['text/plain', 'application/json']],
+  ])('should keep the last %s in headers and every copy, in order, in multiValueHeaders', (name, values) => {
+    // Act
+    const event = eventFor(
+      '/health',
+      values.flatMap((value) => [name, value]),
+    );
+
+    // Assess
+    expect(event.headers[name]).toBe(values.at(-1));
+    expect(event.multiValueHeaders[name]).toEqual(values);
+  });
 });

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { ROTATION_STEPS, rotateNow, runRotationStep } from '../../../lambdas/lib/rotation.js';
 import { checkSecrets } from '../../../lambdas/lib/secret-strength.js';
 import { SECRET_NAMES, type SecretName } from '../../../lambdas/lib/secrets.js';
-import { FileSecretStore, isSecretName, secretFilePath } from '../../../local/secret-store.js';
+import { FileSecretStore, RotationInProgressError, isSecretName, secretFilePath } from '../../../local/secret-store.js';
 import { FakeClock, T0 } from '../../helpers/fake-runtime.js';
 
 interface StoredVersion {
@@ -449,4 +449,56 @@ describe('FileSecretStore with a corrupt file', () => {
       await expect(loading).rejects.toThrow(`${path} has no AWSCURRENT value of ${name}`);
     },
   );
+});
+
+describe('FileSecretStore.withRotationLock', () => {
+  it('should refuse a second rotation while one runs, naming it, and allow the next once it is done', async () => {
+    // Prepare
+    const { store } = await setup();
+    await store.ensure();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = store.withRotationLock('widget-api-key', () => held.then(() => 'first'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Act
+    const second = await store.withRotationLock('widget-api-key', async () => 'second').catch((e: Error) => e);
+    release();
+    const firstDone = await first;
+    const third = await store.withRotationLock('widget-api-key', async () => 'third');
+
+    // Assess
+    expect(second).toBeInstanceOf(RotationInProgressError);
+    expect((second as Error).message).toMatch(/Another rotation \(widget-api-key, pid \d+\) is running/);
+    expect([firstDone, third]).toEqual(['first', 'third']);
+  });
+
+  it('should take over a lock left by a process that is gone', async () => {
+    // Prepare: no process has a pid this high (Linux caps pids at 2^22)
+    const { store } = await setup();
+    await store.ensure();
+    await writeFile(store.lockPath, JSON.stringify({ pid: 2 ** 22 + 1, secret: 'admin-api-key' }));
+
+    // Act
+    const result = await store.withRotationLock('widget-api-key', async () => 'rotated');
+
+    // Assess
+    expect(result).toBe('rotated');
+    await expect(stat(store.lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('should release the lock when the rotation fails', async () => {
+    // Prepare
+    const { store } = await setup();
+    await store.ensure();
+
+    // Act
+    const failed = await store
+      .withRotationLock('widget-api-key', async () => Promise.reject(new Error('boom')))
+      .catch((e: Error) => e.message);
+
+    // Assess
+    expect(failed).toBe('boom');
+    await expect(stat(store.lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
 });

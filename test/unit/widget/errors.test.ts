@@ -1,3 +1,4 @@
+import { ChatClient } from '../../../widget/src/client.js';
 import { ChatError, friendlyMessage } from '../../../widget/src/errors.js';
 
 describe('friendlyMessage', () => {
@@ -22,9 +23,44 @@ describe('friendlyMessage', () => {
     [new ChatError('TOKEN_EXPIRED', 401), 'Your session has expired. Please sign in again.'],
     [new ChatError('UNAUTHORIZED', 401), 'You are not signed in to the chat. Please sign in again.'],
     [new ChatError('ORIGIN_NOT_ALLOWED', 403), 'This chat is not available on this site.'],
-    [new ChatError('NETWORK_ERROR', 0), 'The chat service cannot be reached. Check your connection and try again.'],
+    [
+      new ChatError('NETWORK_ERROR', 0),
+      "Can't reach the chat service right now: the connection dropped, or too many requests were sent. Please try again shortly.",
+    ],
     [new ChatError('SOMETHING_NEW', 418), 'Something went wrong. Please try again.'],
   ])('It should explain %s in plain words', (error, expected) => {
     expect(friendlyMessage(error)).toBe(expected);
+  });
+});
+
+describe('friendlyMessage for answers the page cannot read', () => {
+  it.each([
+    ['a dropped connection', new TypeError('Failed to fetch')],
+    ['a WAF or API Gateway 429 without Access-Control-Allow-Origin (Chrome)', new TypeError('Failed to fetch')],
+    ['the same in Firefox', new TypeError('NetworkError when attempting to fetch resource.')],
+    ['the same in Safari', new TypeError('Load failed')],
+  ])('should tell the visitor to try again shortly after %s', async (_name, failure) => {
+    // Prepare: the fetch rejects as browsers do when a response is opaque to the page
+    const client = new ChatClient({
+      apiUrl: 'https://api.example.com',
+      widgetKey: 'wk',
+      stream: false,
+      fetch: () => Promise.reject(failure),
+    });
+
+    // Act
+    const error = await (async () => {
+      try {
+        for await (const event of client.send({ id: () => 'session-1', renew: () => undefined }, 'hello')) void event;
+      } catch (caught) {
+        return caught as ChatError;
+      }
+      throw new Error('the turn did not fail');
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(ChatError);
+    expect(friendlyMessage(error)).toMatch(/too many requests.*try again shortly/);
+    expect(friendlyMessage(error)).not.toContain(failure.message);
   });
 });

@@ -275,6 +275,35 @@ describe('cors middleware', () => {
       expect(response.headers['Access-Control-Allow-Methods']).toBeUndefined();
     });
 
+    it.each(
+      [
+        '/V1/ADMIN/audit',
+        '/v1/admin%2Faudit',
+        '//v1/admin/audit',
+        '/v1/chat/../admin/audit',
+        '/v1/chat/',
+        '/nope',
+      ].flatMap((path) => ['GET', 'OPTIONS', 'POST'].map((method) => [method, path])),
+    )('should grant no widget CORS to %s %s, which is no route, and show no data', async (method, path) => {
+      // Prepare
+      const fake = setup();
+
+      // Act
+      const response = await invoke(fake.fallback, {
+        method,
+        path,
+        headers: { Origin: 'https://app.example.com', Authorization: `Bearer ${fake.keys.admin}` },
+      });
+
+      // Assess
+      expect(response.statusCode).toBe(404);
+      expect(errorOf(response).code).toBe('NOT_FOUND');
+      expect(response.headers['Access-Control-Allow-Origin']).toBeUndefined();
+      expect(response.headers['Access-Control-Allow-Methods']).toBeUndefined();
+      expect(response.headers['Access-Control-Expose-Headers']).toBeUndefined();
+      expect(response.headers.Vary).toBe('Origin');
+    });
+
     it('It should use the admin list for the preflight of an admin path', async () => {
       // Prepare
       const fake = setup();

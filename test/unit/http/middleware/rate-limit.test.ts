@@ -147,11 +147,11 @@ describe('rateLimit middleware', () => {
     // Act
     const outcomes = await send(middleware, 4);
 
-    // Assess: 45 s to the end of the window plus 60 s × (1 − 2/3)
+    // Assess: 45 s to the end of the window, and a bit for this window's 3 to weigh less than 3
     expect(outcomes.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
     const refused = outcomes[3];
     expect(refused).toBeInstanceOf(RateLimitError);
-    expect(refused).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', status: 429, headers: { 'Retry-After': '65' } });
+    expect(refused).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED', status: 429, headers: { 'Retry-After': '46' } });
   });
 
   it('It should keep the results on a refused request so the 429 carries the headers', async () => {
@@ -168,21 +168,22 @@ describe('rateLimit middleware', () => {
   });
 
   it('It should answer the longest Retry-After of the refused tiers', async () => {
-    // Prepare: the session tier (limit 2) and the ip tier (limit 1, the longer spill) both full
-    const { middleware } = setup({
+    // Prepare: the session tier (limit 2) full in this window; the ip tier (limit 2) full from the closed window's 6
+    const { middleware, store } = setup({
       tiers: [
         { tier: 'session', key: 'b', limit: 2 },
-        { tier: 'ip', key: 'a', limit: 1 },
+        { tier: 'ip', key: 'a', limit: 2 },
         { tier: 'user', key: 'c', limit: 100 },
       ],
     });
+    store.counts.set(idOf({ tier: 'ip', key: 'a', window: Math.floor(T0 / WINDOW_MS) - 1 }), 6);
     await send(middleware, 2);
 
     // Act
     const [refused] = await send(middleware, 1);
 
-    // Assess: 45 s to the end, plus 60 s × (1 − 1/2) for the session tier and 60 s × (1 − 0/1) for the ip tier
-    expect(refused).toMatchObject({ headers: { 'Retry-After': '105' } });
+    // Assess: the ip tier frees a slot once the closed 6 weigh less than 2 (26 s); the session tier just after the window (46 s)
+    expect(refused).toMatchObject({ headers: { 'Retry-After': '46' } });
   });
 
   it('It should record one rate_limit.exceeded event per tier, key and window', async () => {
@@ -229,7 +230,7 @@ describe('rateLimit middleware', () => {
     ]);
   });
 
-  it('It should answer 429 with a whole window of Retry-After to a locked-out client, without counting a failure', async () => {
+  it('It should answer 429 with the Retry-After of the lockout to a locked-out client, without counting a failure', async () => {
     // Prepare: the client has failed authentication as often as allowed
     const { middleware, limiter, store } = setup();
     await limiter.record(LOCKOUT);
@@ -241,7 +242,9 @@ describe('rateLimit middleware', () => {
 
     // Assess
     expect(outcome).toBeInstanceOf(RateLimitError);
-    expect(outcome).toMatchObject({ headers: { 'Retry-After': '60' } });
+    expect(outcome).toMatchObject({ headers: { 'Retry-After': '46' } });
+    const lockout = req.context.app.rateLimits?.find((r) => r.tier === LOCKOUT.tier);
+    expect(lockout).toMatchObject({ allowed: false, remaining: 0, retryAfter: 46 });
     expect(store.count({ tier: 'auth-failure', key: LOCKOUT.key, window: Math.floor((T0 + 15_000) / WINDOW_MS) })).toBe(
       2,
     );
@@ -311,10 +314,19 @@ describe('rateLimitHeaders middleware', () => {
     tier,
     key: 'k',
     limit,
-    allowed: remaining > 0,
+    allowed: true,
     remaining,
     resetAt,
     retryAfter: 1,
+  });
+  const refused = (tier: string, limit: number, retryAfter: number): LimitResult => ({
+    tier,
+    key: 'k',
+    limit,
+    allowed: false,
+    remaining: 0,
+    resetAt: Math.ceil(NOW / 1000) + retryAfter,
+    retryAfter,
   });
 
   function decorate(
@@ -352,6 +364,19 @@ describe('rateLimitHeaders middleware', () => {
 
     // Assess
     expect(headers).toMatchObject({ 'X-RateLimit-Limit': '5', RateLimit: '"ip";r=0;t=45' });
+  });
+
+  it('should make every field of a 429 say the same wait: that of the refused tier freeing up last', () => {
+    // Act
+    const headers = decorate('onError', [result('ip', 60, 0), refused('session', 20, 7), refused('user', 30, 12)]);
+
+    // Assess
+    expect(headers).toMatchObject({
+      'X-RateLimit-Limit': '30',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(Math.ceil(NOW / 1000) + 12),
+      RateLimit: '"user";r=0;t=12',
+    });
   });
 
   it('It should never report a negative time to the reset', () => {

@@ -582,7 +582,7 @@ describe('SecretsManagerRotationStore with runRotationStep', () => {
     await expect(step).rejects.toThrow(RotationError);
   });
 
-  it('It should move AWSCURRENT to the token and off the old current version on finishSecret, returning true', async () => {
+  it('It should move AWSCURRENT to the token, off the old current version, and AWSPENDING off the token on finishSecret, returning true', async () => {
     // Prepare
     arrange({ pending: generateSecret() });
 
@@ -592,12 +592,18 @@ describe('SecretsManagerRotationStore with runRotationStep', () => {
     // Assess
     expect(rotated).toBe(true);
     const updates = sm.commandCalls(UpdateSecretVersionStageCommand);
-    expect(updates).toHaveLength(1);
+    expect(updates).toHaveLength(2);
     expect(updates[0]!.args[0].input).toEqual({
       SecretId: SECRET_ID,
       VersionStage: 'AWSCURRENT',
       MoveToVersionId: TOKEN,
       RemoveFromVersionId: CURRENT_VERSION,
+    });
+    // No AWSPENDING is left behind: Secrets Manager moves only the label named
+    expect(updates[1]!.args[0].input).toEqual({
+      SecretId: SECRET_ID,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: TOKEN,
     });
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
