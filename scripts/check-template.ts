@@ -19,6 +19,7 @@ const ALL_ON = {
   alarmEmail: 'ops@example.com',
   adminCidrs: '203.0.113.0/24,2001:db8::/32',
   adminAllowedOrigins: 'https://admin.example.com',
+  visitorChallenge: 'waf',
 };
 
 /** The templates checked. */
