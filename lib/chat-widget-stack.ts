@@ -8,7 +8,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_BEDROCK_MODEL_ID } from '../lambdas/lib/config.js';
 import type { HandlerName } from '../lambdas/http/routes.js';
+import { DEFAULT_BLOCKED_MESSAGE } from '../lambdas/lib/guardrails/config.js';
+import { LOCAL_PII_ENTITIES } from '../lambdas/lib/guardrails/entities.js';
 import { Api } from './constructs/api.js';
+import { BedrockGuardrail } from './constructs/guardrail.js';
 import { HandlerFunction, type HandlerFunctionProps } from './constructs/handler-function.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Secrets } from './constructs/secrets.js';
@@ -107,8 +110,27 @@ export class ChatWidgetStack extends Stack {
             logRetention: settings.dev ? RetentionDays.ONE_WEEK : RetentionDays.THREE_MONTHS,
             destroy: settings.dev,
           });
+    const guardrail =
+      settings.guardrailProvider === 'bedrock'
+        ? new BedrockGuardrail(this, 'Guardrail', {
+            piiEntities: settings.guardrailPiiEntities.length > 0 ? settings.guardrailPiiEntities : LOCAL_PII_ENTITIES,
+            piiAction: settings.guardrailPiiAction,
+            denyWords: settings.guardrailDenyWords,
+            blockedMessage: settings.guardrailBlockedMessage ?? DEFAULT_BLOCKED_MESSAGE,
+          })
+        : undefined;
     // Every function that records security events or stores messages queues webhook events.
-    const environment = webhooks ? { ...baseEnvironment, WEBHOOK_QUEUE_URL: webhooks.queue.queueUrl } : baseEnvironment;
+    const environment = {
+      ...baseEnvironment,
+      ...(webhooks ? { WEBHOOK_QUEUE_URL: webhooks.queue.queueUrl } : {}),
+      // Every function validates the whole configuration at cold start; only the chat functions may apply it.
+      ...(guardrail
+        ? {
+            BEDROCK_GUARDRAIL_ID: guardrail.guardrail.attrGuardrailId,
+            BEDROCK_GUARDRAIL_VERSION: guardrail.version.attrVersion,
+          }
+        : {}),
+    };
     const modelKey = settings.llmProvider === 'openai' ? secrets.addModelKey(secretsPrefix, retain) : undefined;
     const modelArns =
       settings.llmProvider === 'bedrock'
@@ -135,6 +157,7 @@ export class ChatWidgetStack extends Stack {
         ],
         readSecrets: [...secrets.all, ...(grant.model && modelKey ? [modelKey] : [])],
         invokeModels: grant.model ? modelArns.arns : [],
+        applyGuardrails: grant.model && guardrail ? [guardrail.guardrail.attrGuardrailArn] : [],
         // A streamed answer may outlive API Gateway's 29 s buffered limit, up to the model timeout.
         ...(handler === 'post-chat-stream' ? { timeout: Duration.seconds(60) } : {}),
       }).function;

@@ -72,6 +72,14 @@ const contextSchema = z
       .default('pow'),
     dev: flag,
     widgetHosting: flag,
+    guardrailProvider: z
+      .enum(['local', 'bedrock', 'none'], { error: 'must be local, bedrock or none' })
+      .default('local'),
+    guardrailPiiEntities: list,
+    guardrailPiiAction: z.enum(['mask', 'block'], { error: 'must be mask or block' }).default('mask'),
+    guardrailDenyWords: list,
+    guardrailPromptAttack: z.enum(['block', 'flag', 'off'], { error: 'must be block, flag or off' }).default('block'),
+    guardrailBlockedMessage: z.string().trim().min(1).max(500).optional(),
   })
   .strict();
 
@@ -107,6 +115,23 @@ export function lambdaEnvironment(
     ...(context.openAiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: context.openAiBaseUrl }),
     ...(context.openAiModel === undefined ? {} : { OPENAI_MODEL: context.openAiModel }),
     ...(context.webhookUrl === undefined ? {} : { WEBHOOK_URL: context.webhookUrl }),
+    ...guardrailEnvironment(context),
+  };
+}
+
+/** The guardrail variables of design §13 (the Bedrock guardrail's id and version are added by the stack). */
+function guardrailEnvironment(context: DeploymentContext): Record<string, string> {
+  return {
+    GUARDRAIL_PROVIDER: context.guardrailProvider,
+    GUARDRAIL_PII_ACTION: context.guardrailPiiAction,
+    GUARDRAIL_PROMPT_ATTACK: context.guardrailPromptAttack,
+    ...(context.guardrailPiiEntities.length === 0
+      ? {}
+      : { GUARDRAIL_PII_ENTITIES: context.guardrailPiiEntities.join(',') }),
+    ...(context.guardrailDenyWords.length === 0 ? {} : { GUARDRAIL_DENY_WORDS: context.guardrailDenyWords.join(',') }),
+    ...(context.guardrailBlockedMessage === undefined
+      ? {}
+      : { GUARDRAIL_BLOCKED_MESSAGE: context.guardrailBlockedMessage }),
   };
 }
 
@@ -119,12 +144,16 @@ export function parseContext(raw: Readonly<Record<string, unknown>>): Deployment
     );
   }
   // The functions' own cold-start validation, run now: what would refuse to start fails the synth.
-  loadConfig(
-    lambdaEnvironment(
+  loadConfig({
+    ...lambdaEnvironment(
       parsed.data,
       { conversations: 'synth-check', security: 'synth-check', idempotency: 'synth-check' },
       'synth-check/',
     ),
-  );
+    // The stack creates the Bedrock guardrail and passes its id and version.
+    ...(parsed.data.guardrailProvider === 'bedrock'
+      ? { BEDROCK_GUARDRAIL_ID: 'synthcheck', BEDROCK_GUARDRAIL_VERSION: '1' }
+      : {}),
+  });
   return parsed.data;
 }

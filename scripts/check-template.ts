@@ -25,11 +25,23 @@ const ALL_ON = {
 /** The templates checked. */
 export const VARIANTS: Readonly<Record<string, Readonly<Record<string, string | boolean>>>> = {
   default: {},
-  'all-on-openai': { ...ALL_ON, llmProvider: 'openai', openAiModel: 'gpt-4o-mini' },
+  'all-on-openai': {
+    ...ALL_ON,
+    llmProvider: 'openai',
+    openAiModel: 'gpt-4o-mini',
+    guardrailProvider: 'local',
+    guardrailDenyWords: 'forbidden,classified',
+    guardrailPiiAction: 'block',
+  },
   'all-on-bedrock': {
     ...ALL_ON,
     llmProvider: 'bedrock',
     bedrockModelId: 'us.anthropic.claude-3-5-haiku-20241022-v1:0',
+    guardrailProvider: 'bedrock',
+    guardrailPiiEntities: 'EMAIL,PHONE',
+    guardrailDenyWords: 'forbidden,classified',
+    guardrailPromptAttack: 'block',
+    guardrailBlockedMessage: 'This message was blocked by policy.',
   },
 };
 

@@ -18,7 +18,7 @@ import { mergeHeaderCase, repeatedHeaders } from './middleware/repeated-headers.
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { validate } from './middleware/validate.js';
-import { lockoutFor, tiersFor } from './rate-limit-tiers.js';
+import { abuseFor, lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole, resourceFor, type HandlerFacts, type Schema } from './routes.js';
 import { routePath, type AppContext, type AppRequest, type RequestState } from './request.js';
 import { getLambdaRuntime, type Runtime } from '../lib/runtime.js';
@@ -116,6 +116,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           limiter: runtime.rateLimiter,
           tiers: tiersFor(facts.auth, config, facts.extraTier),
           lockout,
+          ...(facts.auth === 'widget' ? { abuse: abuseFor(config) } : {}),
           failOpen: config.rateLimit.failOpen,
           audit,
           logger,

@@ -7,6 +7,7 @@
 import type { AuthKind } from './routes.js';
 import type { Config } from '../lib/config.js';
 import { clientKey, type LimitCheck } from '../lib/rate-limiter.js';
+import { abuseChecks } from '../lib/guardrails/abuse.js';
 import type { AppRequest } from './request.js';
 import { sessionIdSchema } from '../lib/schemas.js';
 
@@ -75,4 +76,11 @@ export function lockoutFor(config: Config): (request: AppRequest) => LimitCheck 
     key: clientKey(request.context.app.ip),
     limit: config.rateLimit.authFailureMax,
   });
+}
+
+/** The prompt-attack abuse tiers of a widget request's client and user (design §13); none when attacks are not checked. */
+export function abuseFor(config: Config): (request: AppRequest) => LimitCheck[] {
+  const { provider, promptAttack } = config.guardrail;
+  if (provider === 'none' || promptAttack === 'off') return () => [];
+  return (request) => abuseChecks(config, { ip: request.context.app.ip, userId: request.context.app.token?.userId });
 }

@@ -17,13 +17,14 @@ const nextCursor = z.string().min(1).nullable();
 /** The contract's list body: a page of items and the cursor of the next one. */
 const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor }).strict();
 
-/** A stored message (`ChatMessage`); `partial` marks an answer cut short. */
+/** A stored message (`ChatMessage`); `partial` marks an answer cut short, `blocked` what a guardrail blocked. */
 export const chatMessageSchema = z
   .object({
     role: z.enum(['user', 'assistant']),
     content: z.string(),
     createdAt: instant,
     partial: z.literal(true).optional(),
+    blocked: z.literal(true).optional(),
   })
   .strict();
 

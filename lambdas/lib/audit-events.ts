@@ -21,6 +21,9 @@ export const AUDIT_TYPES = [
   'key.revoked',
   'key.rejected',
   'webhook.dropped',
+  'guardrail.blocked',
+  'guardrail.prompt_attack',
+  'guardrail.prompt_leak',
   'visitor.challenge_failed',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -15,6 +15,9 @@ const UNAUTHENTICATED: ReadonlySet<AuditType> = new Set([
   'rate_limit.exceeded',
   // Whoever holds a revoked or expired key can replay it at will.
   'key.rejected',
+  // Anyone with the publishable widget key can send messages that a guardrail blocks.
+  'guardrail.blocked',
+  'guardrail.prompt_attack',
   // Anyone may send wrong solutions; it is already at most one per address and window.
   'visitor.challenge_failed',
 ]);

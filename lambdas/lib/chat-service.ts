@@ -12,13 +12,21 @@ import type { ConversationStore } from './conversation.js';
 import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
 import type { ChatMessage, Owner } from './conversation.js';
+import type { EventSource } from './audit-events.js';
+import {
+  guardedSystemPrompt,
+  screenInput,
+  screenOutput,
+  screenStream,
+  type GuardrailDeps,
+} from './guardrails/screen.js';
 import { iso } from './time.js';
 
-/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock and a logger. */
-export interface ChatDeps {
+/** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock, a logger, and what the guardrails need. */
+export interface ChatDeps extends GuardrailDeps {
   readonly conversations: ConversationStore;
   readonly model: ModelProvider;
-  readonly config: { readonly llm: Config['llm'] };
+  readonly config: { readonly llm: Config['llm'] } & GuardrailDeps['config'];
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -34,6 +42,8 @@ export interface ChatTurn {
    * message stored by the first attempt instead of storing it twice.
    */
   readonly turnKey?: string;
+  /** The request, for audit events and abuse counting (design §13). */
+  readonly source?: EventSource;
 }
 
 /** Who asks for a turn, as the HTTP layer verified it. */
@@ -43,6 +53,11 @@ export interface TurnCaller {
   /** The request's allowed Origin, if any. */
   readonly corsOrigin?: string;
   readonly requestId: string;
+  /** The request as audit events describe it. */
+  readonly ip?: string;
+  readonly method?: string;
+  readonly route?: string;
+  readonly actor?: string;
 }
 
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
@@ -53,14 +68,35 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     owner: caller.token ? { kind: 'user', userId: caller.token.userId } : { kind: 'anonymous' },
     origin: caller.corsOrigin,
     requestId: caller.requestId,
+    ...(caller.ip === undefined
+      ? {}
+      : {
+          source: {
+            ip: caller.ip,
+            method: caller.method ?? 'POST',
+            route: caller.route ?? '-',
+            requestId: caller.requestId,
+            ...(caller.actor === undefined ? {} : { actor: caller.actor }),
+          },
+        }),
   };
 }
+
+/** The guardrails' view of a turn's caller. */
+const callerOf = (turn: ChatTurn) => ({
+  requestId: turn.requestId,
+  sessionId: turn.sessionId,
+  source: turn.source,
+  userId: turn.owner.kind === 'user' ? turn.owner.userId : undefined,
+});
 
 /** A turn whose user message is stored: what the model is asked, and how its answer is kept. */
 export interface PreparedTurn {
   readonly request: Omit<CompletionRequest, 'signal'>;
-  /** Stores the answer (marked partial when cut short) and returns it with its key. */
-  finish(content: string, partial?: boolean): Promise<{ message: ChatMessage; key: string }>;
+  /** Set when a guardrail blocked the message: the stored answer; the model is not called. */
+  readonly blocked?: { message: ChatMessage; key: string };
+  /** Stores the answer (marked partial when cut short, or blocked) and returns it with its key. */
+  finish(content: string, partial?: boolean, blocked?: boolean): Promise<{ message: ChatMessage; key: string }>;
   /** Gives back the answer's slot when there is no answer to keep. */
   abandon(): Promise<void>;
 }
@@ -68,6 +104,9 @@ export interface PreparedTurn {
 /** Claims the session, stores the user's message and builds the model request. */
 export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
+  // Before anything is stored: only the checked (masked) message is ever kept or sent.
+  const screened = await screenInput(runtime, callerOf(turn), turn.message);
+  const system = await guardedSystemPrompt(runtime, config.llm.systemPrompt);
   const now = clock();
   const [seq, history] = await Promise.all([
     conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
@@ -89,7 +128,12 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     answerSeq = seq;
     context = history;
   } else {
-    const userMessage: ChatMessage = { role: 'user', content: turn.message, createdAt: iso(now) };
+    const userMessage: ChatMessage = {
+      role: 'user',
+      content: screened.text,
+      createdAt: iso(now),
+      ...(screened.action === 'block' ? { blocked: true as const } : {}),
+    };
     try {
       await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
     } catch (error) {
@@ -99,18 +143,20 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     answerSeq = seq + 1;
     context = [...history, userMessage].slice(-config.llm.contextMessages);
   }
-  return {
+  const prepared: PreparedTurn = {
     request: {
-      system: config.llm.systemPrompt,
-      messages: context.map(({ role, content }) => ({ role, content })),
+      system,
+      // Blocked messages and the answers that replaced them never reach the model.
+      messages: context.filter((m) => !m.blocked).map(({ role, content }) => ({ role, content })),
     },
-    finish: async (content, partial = false) => {
+    finish: async (content, partial = false, blocked = false) => {
       const answeredAt = Math.max(clock(), now + 1);
       const message: ChatMessage = {
         role: 'assistant',
         content,
         createdAt: iso(answeredAt),
         ...(partial ? { partial: true as const } : {}),
+        ...(blocked ? { blocked: true as const } : {}),
       };
       try {
         const key = await conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt);
@@ -122,6 +168,8 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     },
     abandon: () => release(1),
   };
+  if (screened.action !== 'block') return prepared;
+  return { ...prepared, blocked: await prepared.finish(config.guardrail.blockedMessage, false, true) };
 }
 
 /** Logs a failed model call by its reason (never the prompt or the answer). */
@@ -142,6 +190,7 @@ export async function runChatTurn(
   signal?: AbortSignal,
 ): Promise<{ message: ChatMessage; key: string }> {
   const prepared = await prepareTurn(runtime, turn);
+  if (prepared.blocked) return prepared.blocked;
   let content: string;
   try {
     content = await runtime.model.complete({ ...prepared.request, signal });
@@ -150,7 +199,14 @@ export async function runChatTurn(
     await prepared.abandon();
     throw new UpstreamError({ cause: error });
   }
-  return prepared.finish(content);
+  const checked = await screenOutput(runtime, callerOf(turn), content, prepared.request.system).catch(
+    async (error: unknown) => {
+      await prepared.abandon();
+      throw error;
+    },
+  );
+  if (checked.action === 'block') return prepared.finish(runtime.config.guardrail.blockedMessage, false, true);
+  return prepared.finish(checked.text);
 }
 
 /** The events of `POST /v1/chat/stream` (design §3). */
@@ -177,7 +233,12 @@ export async function* streamChatTurn(
   signal: AbortSignal,
 ): AsyncGenerator<StreamEvent> {
   yield { type: 'start', sessionId: turn.sessionId };
+  if (prepared.blocked) {
+    yield { type: 'done', sessionId: turn.sessionId, message: prepared.blocked.message };
+    return;
+  }
   let content = '';
+  let blocked = false;
   let settled = false;
   const keepWhatWeHave = async () => {
     settled = true;
@@ -190,18 +251,28 @@ export async function* streamChatTurn(
   };
   try {
     try {
-      for await (const delta of runtime.model.stream({ ...prepared.request, signal })) {
-        content += delta;
-        yield { type: 'token', delta };
+      // Only text the output checks passed is released (design §13).
+      const deltas = runtime.model.stream({ ...prepared.request, signal });
+      for await (const chunk of screenStream(runtime, callerOf(turn), deltas, prepared.request.system)) {
+        if (chunk.kind === 'blocked') {
+          blocked = true;
+          break;
+        }
+        content += chunk.text;
+        yield { type: 'token', delta: chunk.text };
       }
     } catch (error) {
-      logModelFailure(runtime, turn, error);
+      // A guardrail that cannot answer is 503, as before the stream (design §13).
+      const unavailable = error instanceof ServiceUnavailableError;
+      if (!unavailable) logModelFailure(runtime, turn, error);
       await keepWhatWeHave();
-      yield errorEvent(new UpstreamError());
+      yield errorEvent(unavailable ? error : new UpstreamError());
       return;
     }
     settled = true;
-    const { message } = await prepared.finish(content);
+    const { message } = blocked
+      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true)
+      : await prepared.finish(content);
     yield { type: 'done', sessionId: turn.sessionId, message };
   } catch (error) {
     runtime.logger.error('could not store the streamed answer', { requestId: turn.requestId, error });

@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
 import { parseOriginList, type OriginRule } from './origins.js';
+import { guardrailEnv, guardrailConfigOf, type GuardrailConfig } from './guardrails/config.js';
 
 /** The Bedrock model used when `BEDROCK_MODEL_ID` is not set. */
 export const DEFAULT_BEDROCK_MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
@@ -129,6 +130,7 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error', 'silent'], { error: 'must be one of debug, info, warn, error, silent' })
     .default('info'),
+  ...guardrailEnv,
 });
 
 type Env = z.output<typeof envSchema>;
@@ -209,6 +211,8 @@ export interface Config {
     readonly timeoutMs: number;
   };
   readonly logLevel: Env['LOG_LEVEL'];
+  /** Checks on what goes to and comes from the model (design §13). */
+  readonly guardrail: GuardrailConfig;
 }
 
 /**
@@ -246,6 +250,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && env.VISITOR_CHALLENGE === 'none') {
     problems.push('VISITOR_CHALLENGE must be pow or waf when APP_ENV=production');
   }
+  if (parsed.success) problems.push(...guardrailConfigOf(parsed.data).problems);
   if (!parsed.success || problems.length > 0) throw new ConfigurationError(problems);
   const e = parsed.data;
 
@@ -313,6 +318,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
+    guardrail: guardrailConfigOf(e).config,
   });
 }
 

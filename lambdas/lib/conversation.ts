@@ -18,6 +18,8 @@ export interface ChatMessage {
   readonly createdAt: string;
   /** Set on an answer that was cut short (the model failed or the client left mid-stream). */
   readonly partial?: true;
+  /** Set on a message a guardrail blocked (stored masked) and on the answer that replaced it (design §13). */
+  readonly blocked?: true;
 }
 
 /** A message as the chat service reads it back: with its key and the turn that stored it. */

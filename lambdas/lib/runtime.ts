@@ -15,6 +15,7 @@ import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './secrets/env-secrets.js';
 import { openAiApiKeyFor } from './llm/api-key.js';
 import { createModel, type ModelProvider } from './llm/index.js';
+import type { Guardrail } from './guardrails/guardrail.js';
 import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets/secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
@@ -52,6 +53,13 @@ export interface Runtime {
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
   readonly model: ModelProvider;
+  /**
+   * Checks on model input and output (design §13). Absent: the one `GUARDRAIL_PROVIDER` names,
+   * made by the chat service on first use, so only the chat functions bundle the detectors.
+   */
+  readonly guardrail?: Guardrail | null;
+  /** EMF metrics (absent locally, where logs are read by people). */
+  readonly metrics?: Metrics;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
   /** The webhook feed, when `WEBHOOK_URL` is set; `onDropped` records `webhook.dropped`. */
@@ -69,6 +77,8 @@ export interface RuntimeParts {
   readonly dynamoDbClient?: DynamoDBClient;
   /** @default the provider named by `LLM_PROVIDER` */
   readonly model?: ModelProvider;
+  /** `null` for none. @default the guardrail named by `GUARDRAIL_PROVIDER` */
+  readonly guardrail?: Guardrail | null;
   /** EMF metrics; `false` for none (the local server, whose logs are read by people). @default Powertools Metrics */
   readonly metrics?: Metrics | false;
   /** @default Date.now */
@@ -87,13 +97,14 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     tableName: config.securityTable,
     retentionDays: config.auditRetentionDays,
   });
+  const metrics =
+    parts.metrics === false
+      ? undefined
+      : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' }));
   const audit = new AuditLog({
     store: auditStore,
     logger,
-    metrics:
-      parts.metrics === false
-        ? undefined
-        : (parts.metrics ?? new Metrics({ namespace: 'ChatWidget', serviceName: 'chat-widget' })),
+    metrics,
     // `publisher` is made below, from the secrets; no event is recorded before this function returns.
     forward: async (event) => {
       if (publisher && !NOT_FORWARDED.has(event.type)) await publisher.publish(securityEvent(event));
@@ -149,6 +160,8 @@ export function createRuntime(parts: RuntimeParts): Runtime {
     model:
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
+    ...(parts.guardrail === undefined ? {} : { guardrail: parts.guardrail }),
+    metrics,
     idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
     ...(publisher ? { webhooks: { publisher, onDropped } } : {}),
     clock,

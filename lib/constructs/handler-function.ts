@@ -48,6 +48,11 @@ export interface HandlerFunctionProps {
    */
   readonly invokeModels?: readonly string[];
   /**
+   * Bedrock guardrail ARNs the function may apply (`bedrock:ApplyGuardrail`).
+   * @default none
+   */
+  readonly applyGuardrails?: readonly string[];
+  /**
    * Memory in MiB.
    * @default 512
    */
@@ -133,6 +138,11 @@ export class HandlerFunction extends Construct {
           actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
           resources: [...(props.invokeModels ?? [])],
         }),
+      );
+    }
+    if ((props.applyGuardrails ?? []).length > 0) {
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: ['bedrock:ApplyGuardrail'], resources: [...(props.applyGuardrails ?? [])] }),
       );
     }
     for (const secret of props.rotateSecrets ?? []) {

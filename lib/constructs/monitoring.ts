@@ -1,5 +1,5 @@
 /**
- * Alarms and a dashboard: spikes of failed authentication and rate limiting (from the EMF
+ * Alarms and a dashboard: spikes of failed authentication, rate limiting and guardrail blocks (from the EMF
  * metrics every audit event emits), API 5xx, WAF blocks, and rotation failures, all to one
  * encrypted SNS topic (with an optional e-mail subscription).
  */
@@ -10,6 +10,7 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  MathExpression,
   Metric,
   TreatMissingData,
   type IMetric,
@@ -46,6 +47,23 @@ const auditMetric = (event: string): Metric =>
     period: FIVE_MINUTES,
   });
 
+/** Answers and messages the guardrails blocked (EMF `GuardrailBlocked`, design §13): the total. */
+const guardrailBlocked = new Metric({
+  namespace: 'ChatWidget',
+  metricName: 'GuardrailBlocked',
+  dimensionsMap: { service: 'chat-widget' },
+  statistic: 'Sum',
+  period: FIVE_MINUTES,
+});
+
+/** The blocked count by direction and category, one line each. */
+const guardrailBlockedByCategory = new MathExpression({
+  expression:
+    'SEARCH(\'{ChatWidget,category,direction,service} MetricName="GuardrailBlocked" service="chat-widget"\', \'Sum\', 300)',
+  label: 'Blocked by direction and category',
+  period: FIVE_MINUTES,
+});
+
 /** The alarm topic, the alarms and the dashboard. */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -72,6 +90,12 @@ export class Monitoring extends Construct {
       ['AuthFailureSpike', auditMetric('auth.failure'), 100, 'More than 100 failed authentications in 5 minutes'],
       ['TokenInvalidSpike', auditMetric('token.invalid'), 100, 'More than 100 invalid widget tokens in 5 minutes'],
       ['RateLimitSpike', auditMetric('rate_limit.exceeded'), 50, 'More than 50 rate-limit refusals in 5 minutes'],
+      [
+        'GuardrailBlockedSpike',
+        guardrailBlocked,
+        50,
+        'More than 50 messages or answers blocked by the guardrails in 5 minutes (attacks or a misbehaving model)',
+      ],
       ['SecretRefreshFailed', auditMetric('secret.refresh_failed'), 1, 'A function could not refresh its secrets'],
       ['Api5xx', props.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }), 5, 'API 5xx responses'],
       ['WafBlocks', wafBlocks, 1000, 'More than 1000 requests blocked by WAF in 5 minutes'],
@@ -118,6 +142,17 @@ export class Monitoring extends Construct {
             ),
           }),
           new GraphWidget({ title: 'WAF blocked requests', left: [wafBlocks] }),
+        ],
+        [
+          new GraphWidget({ title: 'Guardrail blocks', left: [guardrailBlocked] }),
+          new GraphWidget({
+            title: 'Guardrail blocks by direction and category',
+            left: [guardrailBlockedByCategory],
+          }),
+          new GraphWidget({
+            title: 'Prompt attacks and leaks',
+            left: ['guardrail.prompt_attack', 'guardrail.prompt_leak'].map(auditMetric),
+          }),
         ],
         [
           new GraphWidget({

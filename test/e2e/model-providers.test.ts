@@ -24,6 +24,8 @@ describe('OpenAI-compatible provider, end to end', () => {
       SYSTEM_PROMPT: 'You are a test.',
       CONTEXT_MESSAGES: '3',
       MODEL_TIMEOUT_MS: String(MODEL_TIMEOUT_MS),
+      // Provider behaviour, delta by delta: the guardrails' windows are tested in guardrails.test.ts.
+      GUARDRAIL_PROVIDER: 'none',
     });
   });
   afterAll(async () => {

@@ -10,7 +10,8 @@ describe('streamed chat over HTTP', () => {
   let server: RunningServer;
   let url: string;
   beforeAll(async () => {
-    server = await startTarget({ CORS_ORIGIN: 'https://app.example.com' });
+    // Windows of 20 characters, so the short echo answer still arrives in several tokens.
+    server = await startTarget({ CORS_ORIGIN: 'https://app.example.com', GUARDRAIL_STREAM_WINDOW_CHARS: '20' });
     url = `${server.url}/v1/chat/stream`;
   });
   afterAll(() => server.stop());

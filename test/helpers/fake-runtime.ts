@@ -13,6 +13,8 @@ import { loadConfig } from '../../lambdas/lib/config.js';
 import type { LambdaHandler } from '../../lambdas/http/handler.js';
 import { EchoModel } from '../../lambdas/lib/llm/echo.js';
 import type { ModelProvider } from '../../lambdas/lib/llm/index.js';
+import type { Guardrail } from '../../lambdas/lib/guardrails/index.js';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createLogger, type Logger } from '../../lambdas/lib/logger.js';
 import { matchRoute } from '../../lambdas/http/routes.js';
 import type { Runtime } from '../../lambdas/lib/runtime.js';
@@ -407,6 +409,10 @@ export interface FakeRuntimeOptions {
   readonly snapshot?: SecretSnapshot;
   /** @default the echo model */
   readonly model?: ModelProvider;
+  /** `null` for none. @default the one `GUARDRAIL_PROVIDER` names (the local guardrail) */
+  readonly guardrail?: Guardrail | null;
+  /** @default none */
+  readonly metrics?: Metrics;
 }
 
 /** Builds a `Runtime` on fakes: real config, secret cache, audit log and rate limiter over in-memory stores. */
@@ -441,6 +447,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
     model: options.model ?? new EchoModel(),
+    ...(options.guardrail === undefined ? {} : { guardrail: options.guardrail }),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     idempotency,
     clock: clock.now,
   };

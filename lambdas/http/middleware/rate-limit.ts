@@ -18,6 +18,8 @@ export interface RateLimitOptions {
   readonly tiers: (request: AppRequest) => LimitCheck[];
   /** The failed-authentication tier of this request's client, checked without being consumed. */
   readonly lockout?: (request: AppRequest) => LimitCheck;
+  /** Further lockouts checked the same way: prompt-attack abuse (design §13). @default none */
+  readonly abuse?: (request: AppRequest) => readonly LimitCheck[];
   readonly failOpen: boolean;
   readonly audit: AuditLog;
   readonly logger: Logger;
@@ -50,13 +52,16 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
     before: async (request: AppRequest) => {
       const state = request.context.app;
       const checks = options.tiers(request);
-      const lockout = options.lockout?.(request);
+      const lockouts = [...(options.lockout ? [options.lockout(request)] : []), ...(options.abuse?.(request) ?? [])];
       let results: LimitResult[];
       let locked: LimitResult | undefined;
       try {
         [results, locked] = await Promise.all([
           limiter.consume(checks),
-          lockout ? limiter.peek(lockout) : Promise.resolve(undefined),
+          // The failed-authentication lockout and the prompt-attack ones: the longest refusal wins.
+          Promise.all(lockouts.map((check) => limiter.peek(check))).then(
+            (peeked) => peeked.filter((r) => !r.allowed).sort((a, b) => b.retryAfter - a.retryAfter)[0],
+          ),
         ]);
       } catch (error) {
         if (!options.failOpen) throw error;

@@ -125,6 +125,7 @@ export class DynamoConversationStore implements ConversationStore {
           content: message.content,
           createdAt: message.createdAt,
           partial: message.partial,
+          blocked: message.blocked,
           turnKey,
           expiresAt: this.#expiresAt(now),
         },
@@ -295,6 +296,7 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
     content: String(item.content),
     createdAt: String(item.createdAt),
     ...(item.partial === true ? { partial: true as const } : {}),
+    ...(item.blocked === true ? { blocked: true as const } : {}),
   };
 }
 

@@ -180,7 +180,8 @@ describe('POST /v1/chat/stream', () => {
   let fake: FakeRuntime;
   beforeEach(() => {
     model = new ScriptedModel();
-    fake = fakeRuntime({ model });
+    // The model's own deltas, one per word: guardrail windows are tested in lib/guardrails.
+    fake = fakeRuntime({ model, guardrail: null });
   });
 
   it('It should send start, one token per word and done whose content equals the deltas', async () => {
