@@ -10,7 +10,8 @@
  * which started after the previous one had ended. By Mirsky's theorem that equals the least number
  * of waves (sets of calls all in flight together) the request's calls can be split into, i.e. the
  * number of DynamoDB round trips a request waits for one after the other. Calls still running or
- * started after the handler answered (fire-and-forget audit writes) are counted apart.
+ * started after the handler answered (fire-and-forget audit writes) are counted apart. Chats run
+ * with every token budget on (design §12), and once more with them off for comparison.
  */
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
@@ -117,6 +118,22 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       RATE_LIMIT_USER_MAX: '1000000',
       TOKEN_RATE_LIMIT_MAX: '1000000',
       ADMIN_RATE_LIMIT_MAX: '1000000',
+      // Budgets on (every scope), large enough that the repeated rounds never exhaust them.
+      BUDGET_TOKENS_PER_SESSION: '1000000000',
+      BUDGET_TOKENS_PER_USER: '1000000000',
+      BUDGET_TOKENS_PER_IP: '1000000000',
+      BUDGET_TOKENS_PER_DAY: '1000000000',
+    });
+    // The same deployment with every budget off, for comparison.
+    const configOff = loadConfig({
+      LOG_LEVEL: 'silent',
+      SECRETS_PREFIX: PREFIX,
+      RATE_LIMIT_MAX_REQUESTS: '1000000',
+      RATE_LIMIT_SESSION_MAX: '1000000',
+      BUDGET_TOKENS_PER_SESSION: '0',
+      BUDGET_TOKENS_PER_USER: '0',
+      BUDGET_TOKENS_PER_IP: '0',
+      BUDGET_TOKENS_PER_DAY: '0',
     });
     const tableClient = new DynamoDBClient({ endpoint, credentials: CREDENTIALS, region: 'us-east-1' });
     await ensureTables(tableClient, [
@@ -169,6 +186,14 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       secretSource: new SecretsManagerSource({ secretIds: ids, client: new SecretsManagerClient({}) }),
     });
     const handlers = Object.fromEntries(Object.entries(HANDLERS).map(([n, d]) => [n, d.build(runtime)]));
+    const runtimeOff = createRuntime({
+      config: configOff,
+      logger: createLogger('silent'),
+      metrics: false,
+      dynamoDbClient,
+      secretSource: new SecretsManagerSource({ secretIds: ids, client: new SecretsManagerClient({}) }),
+    });
+    handlers['post-chat (budgets off)'] = HANDLERS['post-chat'].build(runtimeOff);
 
     const now = Math.floor(Date.now() / 1000);
     const token = jwt.sign({ sub: 'bench-user', iat: now, exp: now + 3600 }, keys.signing, { algorithm: 'HS256' });
@@ -181,6 +206,7 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
     });
     const types: Array<[string, string, EventInput]> = [
       ['POST /v1/chat (no token)', 'post-chat', chat('bench-anonymous')],
+      ['POST /v1/chat (no token, budgets off)', 'post-chat (budgets off)', chat('bench-anonymous-off')],
       ['POST /v1/chat (token)', 'post-chat', chat('bench-user-session', { Authorization: `Bearer ${token}` })],
       [
         'POST /v1/tokens',
@@ -205,6 +231,11 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
         'GET /v1/admin/conversations',
         'admin-list-conversations',
         { method: 'GET', path: '/v1/admin/conversations', headers: { Authorization: `Bearer ${keys.admin}` } },
+      ],
+      [
+        'GET /v1/admin/usage (32 deployment shards)',
+        'admin-get-usage',
+        { method: 'GET', path: '/v1/admin/usage', headers: { Authorization: `Bearer ${keys.admin}` } },
       ],
       [
         'GET /v1/admin/conversations/{id}',

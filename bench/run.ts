@@ -11,9 +11,13 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { benchBundles } from './bundles.js';
 import { benchCalls } from './calls.js';
+import { loadConfig } from '../lambdas/lib/config.js';
 import { benchChain } from './chain.js';
 import { benchE2e } from './e2e.js';
 import { round, table, verdict } from './stats.js';
+
+/** The default number of deployment budget shards, for the report. */
+const DEFAULT_SHARDS = loadConfig({}).budget.deploymentShards;
 
 const number = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -141,6 +145,13 @@ async function main(): Promise<void> {
       ['request', 'calls', 'depth', 'waves'],
       calls.perRequest.map((r) => [r.request, r.calls, r.depth, r.waves.join(' → ')]),
     ),
+  );
+  say(
+    "\nBudgets on (design §12): the reservations (one UpdateItem per scope) share the rate limits' first wave, " +
+      "the settlements the answer's PutItem; chats keep their waves and gain 6 calls. Deployment budget: " +
+      `${DEFAULT_SHARDS} shards capped at floor(budget / ${DEFAULT_SHARDS}): reservations never pass it (overshoot 0; ` +
+      'only usage a provider reports beyond a reservation can), and at most shards × (reservation − 1) tokens ' +
+      'can be left unusable when every tried shard is nearly full. See README "Cost protection".',
   );
   say(
     `\nSecrets Manager calls: ${calls.secretsManagerCold} on the cold request, ` +

@@ -50,6 +50,9 @@ const GRANTS: Readonly<Record<HandlerName, Grant>> = {
   'admin-create-key': { conversations: false },
   'admin-list-keys': { conversations: false },
   'admin-revoke-key': { conversations: false },
+  'admin-pause-chat': { conversations: false },
+  'admin-resume-chat': { conversations: false },
+  'admin-get-usage': { conversations: false },
   'mint-token': { conversations: false },
   'revoke-token': { conversations: false },
   'visitor-challenge': { conversations: false },
@@ -157,6 +160,8 @@ export class ChatWidgetStack extends Stack {
         ],
         readSecrets: [...secrets.all, ...(grant.model && modelKey ? [modelKey] : [])],
         invokeModels: grant.model ? modelArns.arns : [],
+        // The chat functions count tokens (reservations, context trimming, estimated usage).
+        tokenizer: grant.model === true,
         applyGuardrails: grant.model && guardrail ? [guardrail.guardrail.attrGuardrailArn] : [],
         // A streamed answer may outlive API Gateway's 29 s buffered limit, up to the model timeout.
         ...(handler === 'post-chat-stream' ? { timeout: Duration.seconds(60) } : {}),
@@ -196,6 +201,12 @@ export class ChatWidgetStack extends Stack {
       webAclMetricName: 'ChatWidgetWebAcl',
       rotationFunction: rotation,
       alarmEmail: settings.alarmEmail,
+      spend: {
+        tokensPer5Min: settings.spendAlarmTokensPer5Min,
+        deploymentBudget: settings.budgetTokensPerDay,
+        priceInputPerMTok: settings.modelPriceInputPerMTok,
+        priceOutputPerMTok: settings.modelPriceOutputPerMTok,
+      },
     });
     webhooks?.alarmTo(monitoring.topic);
 

@@ -67,6 +67,16 @@ const contextSchema = z
       .default('')
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .pipe(z.array(cidr)),
+    budgetTokensPerSession: int(20000, 0, Number.MAX_SAFE_INTEGER),
+    budgetTokensPerUser: int(100000, 0, Number.MAX_SAFE_INTEGER),
+    budgetTokensPerIp: int(50000, 0, Number.MAX_SAFE_INTEGER),
+    budgetTokensPerDay: int(2000000, 0, Number.MAX_SAFE_INTEGER),
+    budgetDeploymentShards: int(32, 1, 100),
+    modelMaxOutputTokens: int(1024, 1, 1_000_000),
+    contextMaxTokens: int(8000, 1, 1_000_000),
+    modelPriceInputPerMTok: z.coerce.number().min(0).max(999999).optional(),
+    modelPriceOutputPerMTok: z.coerce.number().min(0).max(999999).optional(),
+    spendAlarmTokensPer5Min: int(200000, 1, Number.MAX_SAFE_INTEGER),
     visitorChallenge: z
       .enum(['pow', 'waf'], { error: 'must be "pow" (proof of work in the app) or "waf" (the AWS WAF challenge)' })
       .default('pow'),
@@ -111,6 +121,19 @@ export function lambdaEnvironment(
     LLM_PROVIDER: context.llmProvider,
     VISITOR_CHALLENGE: context.visitorChallenge,
     MODEL_TIMEOUT_MS: String(context.modelTimeoutMs),
+    BUDGET_TOKENS_PER_SESSION: String(context.budgetTokensPerSession),
+    BUDGET_TOKENS_PER_USER: String(context.budgetTokensPerUser),
+    BUDGET_TOKENS_PER_IP: String(context.budgetTokensPerIp),
+    BUDGET_TOKENS_PER_DAY: String(context.budgetTokensPerDay),
+    BUDGET_DEPLOYMENT_SHARDS: String(context.budgetDeploymentShards),
+    MODEL_MAX_OUTPUT_TOKENS: String(context.modelMaxOutputTokens),
+    CONTEXT_MAX_TOKENS: String(context.contextMaxTokens),
+    ...(context.modelPriceInputPerMTok === undefined
+      ? {}
+      : { MODEL_PRICE_INPUT_PER_MTOK: String(context.modelPriceInputPerMTok) }),
+    ...(context.modelPriceOutputPerMTok === undefined
+      ? {}
+      : { MODEL_PRICE_OUTPUT_PER_MTOK: String(context.modelPriceOutputPerMTok) }),
     ...(context.bedrockModelId === undefined ? {} : { BEDROCK_MODEL_ID: context.bedrockModelId }),
     ...(context.openAiBaseUrl === undefined ? {} : { OPENAI_BASE_URL: context.openAiBaseUrl }),
     ...(context.openAiModel === undefined ? {} : { OPENAI_MODEL: context.openAiModel }),

@@ -1,5 +1,8 @@
 /** Every Lambda entry, by the name the route table uses; a missing one fails the type check. */
 import * as adminCreateKey from '../lambdas/handlers/admin-create-key.js';
+import * as adminGetUsage from '../lambdas/handlers/admin-get-usage.js';
+import * as adminPauseChat from '../lambdas/handlers/admin-pause-chat.js';
+import * as adminResumeChat from '../lambdas/handlers/admin-resume-chat.js';
 import * as adminDeleteConversation from '../lambdas/handlers/admin-delete-conversation.js';
 import * as adminGetConversation from '../lambdas/handlers/admin-get-conversation.js';
 import * as adminListAudit from '../lambdas/handlers/admin-list-audit.js';
@@ -34,6 +37,9 @@ export const HANDLERS: Readonly<Record<HandlerName, DefinedHandler>> = {
   'admin-create-key': adminCreateKey,
   'admin-list-keys': adminListKeys,
   'admin-revoke-key': adminRevokeKey,
+  'admin-pause-chat': adminPauseChat,
+  'admin-resume-chat': adminResumeChat,
+  'admin-get-usage': adminGetUsage,
   'visitor-challenge': visitorChallenge,
   'mint-visitor-token': mintVisitorToken,
   'route-fallback': routeFallback,

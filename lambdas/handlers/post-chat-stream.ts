@@ -27,9 +27,20 @@ export const { handler, build, facts } = defineHandler(
     const turn = chatTurnOf(body, state);
     const prepared = await prepareTurn(runtime, turn);
     const reader = new AbortController();
-    const stream = Readable.from(sse(streamChatTurn(runtime, turn, prepared, reader.signal)));
-    // The reader went away (or the stream ended): stop the model call.
-    stream.once('close', () => reader.abort());
+    let started = false;
+    const events = streamChatTurn(runtime, turn, prepared, reader.signal);
+    const stream = Readable.from(
+      (async function* () {
+        started = true;
+        yield* sse(events);
+      })(),
+    );
+    // The reader went away (or the stream ended): stop the model call. A reader gone before the
+    // first event never ran the turn, so its token reservation is given back here.
+    stream.once('close', () => {
+      reader.abort();
+      if (!started) void turn.spend?.release();
+    });
     return {
       statusCode: 200,
       headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' },

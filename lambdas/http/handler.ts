@@ -17,6 +17,7 @@ import { rateLimit, rateLimitHeaders } from './middleware/rate-limit.js';
 import { mergeHeaderCase, repeatedHeaders } from './middleware/repeated-headers.js';
 import { revocation } from './middleware/revocation.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { spend } from './middleware/spend.js';
 import { validate } from './middleware/validate.js';
 import { abuseFor, lockoutFor, tiersFor } from './rate-limit-tiers.js';
 import { isAdminPath, requiredRole, resourceFor, type HandlerFacts, type Schema } from './routes.js';
@@ -110,6 +111,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
     }
     if (facts.auth === 'widget') chain.use(revocation({ store: runtime.revocations, audit, clock }));
     if (facts.auth === 'admin') chain.use(adminAudit({ audit, clock }));
+    if (facts.metered) chain.use(spend({ runtime, stream: facts.stream ?? false }));
     if (facts.auth !== 'none') {
       chain.use(
         rateLimit({

@@ -86,6 +86,8 @@ export async function runIdempotentTurn(
       }),
     },
   );
+  // A paused chat answers nothing, replays included.
+  await turn.spend?.open();
   let result: { messageKey: string };
   try {
     result = await once({ scope, message: turn.message });

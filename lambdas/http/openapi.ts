@@ -45,6 +45,8 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   INTERNAL_ERROR: 500,
   UPSTREAM_ERROR: 502,
   SERVICE_UNAVAILABLE: 503,
+  BUDGET_EXCEEDED: 429,
+  CHAT_PAUSED: 503,
 };
 
 /**
@@ -58,6 +60,7 @@ const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
  * - widget routes: `TOKEN_EXPIRED` (a presented token is always verified, required or not);
  * - a role: `FORBIDDEN` (a valid bearer key without it);
  * - path parameters: `NOT_FOUND` (the resource they name does not exist or is not the caller's);
+ * - a metered (chat) route: `BUDGET_EXCEEDED` and `CHAT_PAUSED` (design §12);
  * - the route's own `errors` (what its handler raises: idempotency, the model, key limits);
  * - deployed, API Gateway and AWS WAF answer before any Lambda on every route: `BAD_REQUEST`,
  *   `FORBIDDEN` (WAF block), `PAYLOAD_TOO_LARGE`, `RATE_LIMIT_EXCEEDED` (WAF rate rules) and
@@ -71,6 +74,7 @@ export function errorCodesOf(route: Route): ErrorCode[] {
   if (route.auth === 'widget') add('TOKEN_EXPIRED');
   if (route.role) add('FORBIDDEN');
   if (route.params) add('NOT_FOUND');
+  if (route.metered) add('BUDGET_EXCEEDED', 'CHAT_PAUSED');
   add(...(route.errors ?? []));
   add('BAD_REQUEST', 'FORBIDDEN', 'RATE_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE');
   return ERROR_CODES.filter((code) => codes.has(code));

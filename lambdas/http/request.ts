@@ -3,6 +3,7 @@ import type { Request } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { LimitResult } from '../lib/rate-limiter.js';
 import type { VerifiedToken } from '../lib/tokens.js';
+import type { TurnSpend } from '../lib/turn-spend.js';
 
 /** What the chain learns about one request. */
 export interface RequestState {
@@ -25,6 +26,8 @@ export interface RequestState {
   body?: unknown;
   /** Validated inputs, once the validation middleware has run. */
   input?: { body: unknown; query: unknown; params: unknown };
+  /** Chat routes: the turn's pause check and budget reservation, begun before rate limiting. */
+  spend?: TurnSpend;
   /** The error code of the response, for the access log. */
   errorCode?: string;
 }

@@ -24,6 +24,10 @@ export const chatMessageSchema = z
     content: z.string(),
     createdAt: instant,
     partial: z.literal(true).optional(),
+    usage: z
+      .object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0), estimated: z.boolean() })
+      .strict()
+      .optional(),
     blocked: z.literal(true).optional(),
   })
   .strict();
@@ -133,6 +137,20 @@ export const keyListSchema = list(keyViewSchema);
 
 /** `GET /health`. */
 export const healthSchema = z.object({ status: z.literal('ok') }).strict();
+
+/** `GET /v1/admin/usage`: one UTC day's tokens of a scope against its budget (design §12). */
+export const usageSchema = z
+  .object({
+    day: z.iso.date(),
+    scope: z.enum(['deployment', 'user', 'session']),
+    inputTokens: z.number().int().min(0),
+    outputTokens: z.number().int().min(0),
+    turns: z.number().int().min(0),
+    budget: z.number().int().min(1).nullable(),
+    remaining: z.number().int().min(0).nullable(),
+    usd: z.number().min(0).optional(),
+  })
+  .strict();
 
 /** The contract's error body (`errorBody()` in `contract.ts`): every error answer of every route. */
 export const errorBodySchema = z

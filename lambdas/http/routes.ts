@@ -20,8 +20,10 @@ import {
   listConversationsQuerySchema,
   listKeysQuerySchema,
   mintTokenRequestSchema,
+  pauseChatRequestSchema,
   sessionMessagesQuerySchema,
   sessionParamsSchema,
+  usageQuerySchema,
   visitorTokenRequestSchema,
 } from '../lib/schemas.js';
 import {
@@ -36,6 +38,7 @@ import {
   mintedTokenSchema,
   mintedVisitorTokenSchema,
   streamEventSchema,
+  usageSchema,
   visitorChallengeSchema,
 } from './response-schemas.js';
 
@@ -63,6 +66,9 @@ export type HandlerName =
   | 'admin-create-key'
   | 'admin-list-keys'
   | 'admin-revoke-key'
+  | 'admin-pause-chat'
+  | 'admin-resume-chat'
+  | 'admin-get-usage'
   | 'visitor-challenge'
   | 'mint-visitor-token'
   | 'route-fallback';
@@ -95,6 +101,11 @@ export interface HandlerFacts<B extends Schema = Schema, Q extends Schema = Sche
    * @default false
    */
   readonly stream?: boolean;
+  /**
+   * A chat route: the pause switch applies and each turn reserves its tokens (design §12).
+   * @default false
+   */
+  readonly metered?: boolean;
 }
 
 /** One route: where it is, which entry serves it, and what the chain and the OpenAPI document need. */
@@ -121,6 +132,7 @@ export interface Route extends HandlerFacts {
 const CHAT = {
   handler: 'post-chat',
   auth: 'widget',
+  metered: true,
   body: chatRequestSchema,
   status: 200,
   response: chatResponseSchema,
@@ -136,6 +148,7 @@ export const ROUTE_TABLE = {
     path: '/v1/chat/stream',
     handler: 'post-chat-stream',
     auth: 'widget',
+    metered: true,
     body: chatRequestSchema,
     stream: true,
     status: 200,
@@ -249,6 +262,33 @@ export const ROUTE_TABLE = {
     role: 'admin',
     params: keyParamsSchema,
     status: 204,
+  },
+  'POST /v1/admin/chat/pause': {
+    method: 'POST',
+    path: '/v1/admin/chat/pause',
+    handler: 'admin-pause-chat',
+    auth: 'admin',
+    role: 'admin',
+    body: pauseChatRequestSchema,
+    status: 204,
+  },
+  'DELETE /v1/admin/chat/pause': {
+    method: 'DELETE',
+    path: '/v1/admin/chat/pause',
+    handler: 'admin-resume-chat',
+    auth: 'admin',
+    role: 'admin',
+    status: 204,
+  },
+  'GET /v1/admin/usage': {
+    method: 'GET',
+    path: '/v1/admin/usage',
+    handler: 'admin-get-usage',
+    auth: 'admin',
+    role: 'admin:read',
+    query: usageQuerySchema,
+    status: 200,
+    response: usageSchema,
   },
   'GET /v1/visitor-tokens/challenge': {
     method: 'GET',

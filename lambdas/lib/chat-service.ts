@@ -21,6 +21,9 @@ import {
   type GuardrailDeps,
 } from './guardrails/screen.js';
 import { iso } from './time.js';
+import { loadTokenizer } from './llm/tokenizer.js';
+import { CallMeter, trimContext } from './metering.js';
+import type { TurnSpend } from './turn-spend.js';
 
 /** What a chat turn needs of the runtime (a `Runtime` is one): the conversations, the model, its settings, a clock, a logger, and what the guardrails need. */
 export interface ChatDeps extends GuardrailDeps {
@@ -44,6 +47,8 @@ export interface ChatTurn {
   readonly turnKey?: string;
   /** The request, for audit events and abuse counting (design §13). */
   readonly source?: EventSource;
+  /** The turn's budget reservation and the pause switch (design §12), begun by the HTTP layer. */
+  readonly spend?: TurnSpend;
 }
 
 /** Who asks for a turn, as the HTTP layer verified it. */
@@ -58,6 +63,7 @@ export interface TurnCaller {
   readonly method?: string;
   readonly route?: string;
   readonly actor?: string;
+  readonly spend?: TurnSpend;
 }
 
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
@@ -68,6 +74,7 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     owner: caller.token ? { kind: 'user', userId: caller.token.userId } : { kind: 'anonymous' },
     origin: caller.corsOrigin,
     requestId: caller.requestId,
+    ...(caller.spend ? { spend: caller.spend } : {}),
     ...(caller.ip === undefined
       ? {}
       : {
@@ -95,22 +102,33 @@ export interface PreparedTurn {
   readonly request: Omit<CompletionRequest, 'signal'>;
   /** Set when a guardrail blocked the message: the stored answer; the model is not called. */
   readonly blocked?: { message: ChatMessage; key: string };
-  /** Stores the answer (marked partial when cut short, or blocked) and returns it with its key. */
-  finish(content: string, partial?: boolean, blocked?: boolean): Promise<{ message: ChatMessage; key: string }>;
-  /** Gives back the answer's slot when there is no answer to keep. */
-  abandon(): Promise<void>;
+  /**
+   * Stores the answer (marked partial when cut short, or blocked) and returns it with its key;
+   * `generated` is what the model produced when a blocked answer replaced it (the usage counts it).
+   */
+  finish(
+    content: string,
+    partial?: boolean,
+    blocked?: boolean,
+    generated?: string,
+  ): Promise<{ message: ChatMessage; key: string }>;
+  /** Gives back the answer's slot when there is no answer to keep; `error` is why (for what is charged). */
+  abandon(error?: unknown): Promise<void>;
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
 export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<PreparedTurn> {
   const { conversations, config, clock, logger } = runtime;
+  // Paused or over budget: refused before anything is checked, stored or sent to a model.
+  await turn.spend?.admit();
   // Before anything is stored: only the checked (masked) message is ever kept or sent.
   const screened = await screenInput(runtime, callerOf(turn), turn.message);
   const system = await guardedSystemPrompt(runtime, config.llm.systemPrompt);
   const now = clock();
-  const [seq, history] = await Promise.all([
+  const [seq, history, tokenizer] = await Promise.all([
     conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
     conversations.recentMessages(turn.sessionId, config.llm.contextMessages, now),
+    loadTokenizer(),
   ]);
   const last = history.at(-1);
   const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
@@ -143,33 +161,49 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     answerSeq = seq + 1;
     context = [...history, userMessage].slice(-config.llm.contextMessages);
   }
+  // Blocked messages and the answers that replaced them never reach the model; the rest is trimmed
+  // oldest-first to `CONTEXT_MAX_TOKENS` (design §12).
+  const messages = trimContext(
+    tokenizer,
+    context.filter((m) => !m.blocked),
+    config.llm.contextMaxTokens,
+  ).map(({ role, content }) => ({ role, content }));
+  const meter = new CallMeter(tokenizer, system, messages);
+  /** Stores the answer; its usage is settled with the same write (none when no model was called). */
+  const store = async (content: string, partial: boolean, blocked: boolean, generated: string | undefined) => {
+    const answeredAt = Math.max(clock(), now + 1);
+    const usage = generated === undefined ? undefined : meter.usage(generated);
+    const message: ChatMessage = {
+      role: 'assistant',
+      content,
+      createdAt: iso(answeredAt),
+      ...(partial ? { partial: true as const } : {}),
+      ...(blocked ? { blocked: true as const } : {}),
+      ...(usage ? { usage } : {}),
+    };
+    try {
+      // The settlement goes out with the answer write, not after it.
+      const [key] = await Promise.all([
+        conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt),
+        usage ? turn.spend?.settle(usage, true) : turn.spend?.release(),
+      ]);
+      return { message, key };
+    } catch (error) {
+      await release(1);
+      throw error;
+    }
+  };
   const prepared: PreparedTurn = {
-    request: {
-      system,
-      // Blocked messages and the answers that replaced them never reach the model.
-      messages: context.filter((m) => !m.blocked).map(({ role, content }) => ({ role, content })),
+    request: { system, messages, maxOutputTokens: config.llm.maxOutputTokens, onUsage: meter.onUsage },
+    finish: (content, partial = false, blocked = false, generated = content) =>
+      store(content, partial, blocked, generated),
+    abandon: async (error) => {
+      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, ''), false)]);
     },
-    finish: async (content, partial = false, blocked = false) => {
-      const answeredAt = Math.max(clock(), now + 1);
-      const message: ChatMessage = {
-        role: 'assistant',
-        content,
-        createdAt: iso(answeredAt),
-        ...(partial ? { partial: true as const } : {}),
-        ...(blocked ? { blocked: true as const } : {}),
-      };
-      try {
-        const key = await conversations.appendMessage(turn.sessionId, answerSeq, message, answeredAt);
-        return { message, key };
-      } catch (error) {
-        await release(1);
-        throw error;
-      }
-    },
-    abandon: () => release(1),
   };
   if (screened.action !== 'block') return prepared;
-  return { ...prepared, blocked: await prepared.finish(config.guardrail.blockedMessage, false, true) };
+  // Blocked before the model: nothing was spent.
+  return { ...prepared, blocked: await store(config.guardrail.blockedMessage, false, true, undefined) };
 }
 
 /** Logs a failed model call by its reason (never the prompt or the answer). */
@@ -196,7 +230,7 @@ export async function runChatTurn(
     content = await runtime.model.complete({ ...prepared.request, signal });
   } catch (error) {
     logModelFailure(runtime, turn, error);
-    await prepared.abandon();
+    await prepared.abandon(error);
     throw new UpstreamError({ cause: error });
   }
   const checked = await screenOutput(runtime, callerOf(turn), content, prepared.request.system).catch(
@@ -205,7 +239,9 @@ export async function runChatTurn(
       throw error;
     },
   );
-  if (checked.action === 'block') return prepared.finish(runtime.config.guardrail.blockedMessage, false, true);
+  if (checked.action === 'block') {
+    return prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content);
+  }
   return prepared.finish(checked.text);
 }
 
@@ -240,10 +276,10 @@ export async function* streamChatTurn(
   let content = '';
   let blocked = false;
   let settled = false;
-  const keepWhatWeHave = async () => {
+  const keepWhatWeHave = async (error?: unknown) => {
     settled = true;
     try {
-      if (content === '') await prepared.abandon();
+      if (content === '') await prepared.abandon(error);
       else await prepared.finish(content, true);
     } catch (error) {
       runtime.logger.error('could not store the partial answer', { requestId: turn.requestId, error });
@@ -265,13 +301,13 @@ export async function* streamChatTurn(
       // A guardrail that cannot answer is 503, as before the stream (design §13).
       const unavailable = error instanceof ServiceUnavailableError;
       if (!unavailable) logModelFailure(runtime, turn, error);
-      await keepWhatWeHave();
+      await keepWhatWeHave(error);
       yield errorEvent(unavailable ? error : new UpstreamError());
       return;
     }
     settled = true;
     const { message } = blocked
-      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true)
+      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content)
       : await prepared.finish(content);
     yield { type: 'done', sessionId: turn.sessionId, message };
   } catch (error) {

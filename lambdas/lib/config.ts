@@ -34,6 +34,19 @@ const int = (fallback: number, min: number, max: number) =>
       return n;
     });
 
+/** USD per million tokens: a non-negative decimal, unset for none. */
+const price = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d{1,6}(\.\d{1,6})?$/.test(v)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a decimal number of USD per million tokens (e.g. 0.15)' });
+      return z.NEVER;
+    }
+    return Number(v);
+  });
+
 const optionalString = (max: number) =>
   z
     .string()
@@ -120,6 +133,15 @@ const envSchema = z.object({
   BEDROCK_MODEL_ID: z.string().min(1).max(256).default(DEFAULT_BEDROCK_MODEL_ID),
   SYSTEM_PROMPT: z.string().max(8000).default('You are a helpful assistant.'),
   CONTEXT_MESSAGES: int(20, 1, 200),
+  CONTEXT_MAX_TOKENS: int(8000, 1, 1_000_000),
+  MODEL_MAX_OUTPUT_TOKENS: int(1024, 1, 1_000_000),
+  BUDGET_TOKENS_PER_SESSION: int(20000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_USER: int(100000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_IP: int(50000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_TOKENS_PER_DAY: int(2000000, 0, Number.MAX_SAFE_INTEGER),
+  BUDGET_DEPLOYMENT_SHARDS: int(32, 1, 100),
+  MODEL_PRICE_INPUT_PER_MTOK: price,
+  MODEL_PRICE_OUTPUT_PER_MTOK: price,
   MODEL_TIMEOUT_MS: int(25000, 1000, 900000),
   MODEL_CONNECT_TIMEOUT_MS: int(3000, 100, 60000),
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -196,9 +218,23 @@ export interface Config {
     readonly bedrockModelId: string;
     readonly systemPrompt: string;
     readonly contextMessages: number;
+    /** The context sent is trimmed oldest-first to this many tokens (the system prompt is always kept). */
+    readonly contextMaxTokens: number;
+    /** Passed to every provider as the answer's token limit. */
+    readonly maxOutputTokens: number;
     /** The most a model call may take, streamed or not, from request to last token. */
     readonly timeoutMs: number;
     readonly connectTimeoutMs: number;
+  };
+  /** Daily token budgets (design §12; 0 turns one off) and optional prices in USD per million tokens. */
+  readonly budget: {
+    readonly session: number;
+    readonly user: number;
+    readonly ip: number;
+    readonly deployment: number;
+    readonly deploymentShards: number;
+    readonly priceInputPerMTok: number | undefined;
+    readonly priceOutputPerMTok: number | undefined;
   };
   /** Signed event delivery (unset `url`: no webhooks). */
   readonly webhook: {
@@ -243,6 +279,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (production && env.WEBHOOK_URL?.startsWith('http:')) {
     problems.push('WEBHOOK_URL must be an https URL when APP_ENV=production');
   }
+  if (parsed.success) problems.push(...shardProblems(parsed.data));
   if (parsed.success && parsed.data.VISITOR_TOKEN_TTL_SECONDS > parsed.data.WIDGET_TOKEN_MAX_TTL_SECONDS) {
     problems.push('VISITOR_TOKEN_TTL_SECONDS must be at most WIDGET_TOKEN_MAX_TTL_SECONDS');
   }
@@ -307,8 +344,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       bedrockModelId: e.BEDROCK_MODEL_ID,
       systemPrompt: e.SYSTEM_PROMPT,
       contextMessages: e.CONTEXT_MESSAGES,
+      contextMaxTokens: e.CONTEXT_MAX_TOKENS,
+      maxOutputTokens: e.MODEL_MAX_OUTPUT_TOKENS,
       timeoutMs: e.MODEL_TIMEOUT_MS,
       connectTimeoutMs: e.MODEL_CONNECT_TIMEOUT_MS,
+    },
+    budget: {
+      session: e.BUDGET_TOKENS_PER_SESSION,
+      user: e.BUDGET_TOKENS_PER_USER,
+      ip: e.BUDGET_TOKENS_PER_IP,
+      deployment: e.BUDGET_TOKENS_PER_DAY,
+      deploymentShards: e.BUDGET_DEPLOYMENT_SHARDS,
+      priceInputPerMTok: e.MODEL_PRICE_INPUT_PER_MTOK,
+      priceOutputPerMTok: e.MODEL_PRICE_OUTPUT_PER_MTOK,
     },
     webhook: {
       url: e.WEBHOOK_URL,
@@ -320,6 +368,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: e.LOG_LEVEL,
     guardrail: guardrailConfigOf(e).config,
   });
+}
+
+/** Each deployment shard must hold at least one whole turn, or the budget could never be spent. */
+function shardProblems(e: Env): string[] {
+  const turn = e.CONTEXT_MAX_TOKENS + e.MODEL_MAX_OUTPUT_TOKENS;
+  if (e.BUDGET_TOKENS_PER_DAY === 0 || e.BUDGET_TOKENS_PER_DAY / e.BUDGET_DEPLOYMENT_SHARDS >= turn) return [];
+  return [
+    `BUDGET_DEPLOYMENT_SHARDS must leave each shard at least one turn (CONTEXT_MAX_TOKENS + MODEL_MAX_OUTPUT_TOKENS = ${turn} tokens): use at most ${Math.max(1, Math.floor(e.BUDGET_TOKENS_PER_DAY / turn))} shards, or raise BUDGET_TOKENS_PER_DAY`,
+  ];
 }
 
 function collectOrigins(name: string, raw: string, production: boolean, problems: string[]): OriginRule[] {

@@ -3,6 +3,7 @@
  * like, and the port the chat service and admin routes use. The DynamoDB adapter is
  * `stores/conversation-store.ts`; tests may pass a fake.
  */
+import type { Usage } from './budget.js';
 import type { Page, PagePosition } from './stores/pagination.js';
 
 /** Who a session belongs to: an anonymous widget or a verified user. */
@@ -18,6 +19,8 @@ export interface ChatMessage {
   readonly createdAt: string;
   /** Set on an answer that was cut short (the model failed or the client left mid-stream). */
   readonly partial?: true;
+  /** On answers: the tokens the model call consumed (design §12). */
+  readonly usage?: Usage;
   /** Set on a message a guardrail blocked (stored masked) and on the answer that replaced it (design §13). */
   readonly blocked?: true;
 }

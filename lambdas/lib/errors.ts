@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'INTERNAL_ERROR',
   'UPSTREAM_ERROR',
   'SERVICE_UNAVAILABLE',
+  'BUDGET_EXCEEDED',
+  'CHAT_PAUSED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -225,5 +227,30 @@ export class ConfigurationError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigurationError';
     this.problems = problems;
+  }
+}
+
+/** The token budgets of design §12, in the order a refusal names the first that does not fit. */
+export const BUDGET_SCOPES = ['session', 'user', 'ip', 'deployment'] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
+
+/** 429 `BUDGET_EXCEEDED`: the scope in `details`, `Retry-After` (and `retry_after`) to the next UTC midnight. */
+export class BudgetExceededError extends AppError {
+  readonly details: readonly ErrorDetail[];
+  readonly scope: BudgetScope;
+  constructor(scope: BudgetScope, retryAfterSeconds: number) {
+    super('BUDGET_EXCEEDED', 429, 'The daily usage limit is reached. Try again tomorrow.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+    this.scope = scope;
+    this.details = [{ path: 'budget', message: scope }];
+  }
+}
+
+/** 503 `CHAT_PAUSED`: shown as is (it is the operator's decision, not a failure to hide). */
+export class ChatPausedError extends AppError {
+  override readonly expose: boolean = true;
+  constructor() {
+    super('CHAT_PAUSED', 503, 'Chat is paused by the operator. Try again later.');
   }
 }

@@ -27,6 +27,10 @@ import { DynamoConversationStore } from './stores/conversation-store.js';
 import { type ConversationStore } from './conversation.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
 import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import { Budgets } from './budget.js';
+import { ChatPause } from './chat-pause.js';
+import { DynamoBudgetStore } from './stores/budget-store.js';
+import { DynamoPauseStore } from './stores/chat-pause-store.js';
 import { DynamoSpentChallengeStore, type SpentChallengeStore } from './stores/challenge-store.js';
 import {
   NOT_FORWARDED,
@@ -52,13 +56,17 @@ export interface Runtime {
   readonly apiKeys: ApiKeyVerifier;
   readonly rateLimiter: RateLimiter;
   readonly audit: AuditLog;
+  /** Daily token budgets (design §12). */
+  readonly budgets: Budgets;
+  /** The operator's chat pause switch (design §12). */
+  readonly chatPause: ChatPause;
   readonly model: ModelProvider;
   /**
    * Checks on model input and output (design §13). Absent: the one `GUARDRAIL_PROVIDER` names,
    * made by the chat service on first use, so only the chat functions bundle the detectors.
    */
   readonly guardrail?: Guardrail | null;
-  /** EMF metrics (absent locally, where logs are read by people). */
+  /** EMF metrics: guardrail blocks, model tokens, budget refusals (absent locally, where logs are read by people). */
   readonly metrics?: Metrics;
   /** Powertools Idempotency records for `Idempotency-Key` requests. */
   readonly idempotency: BasePersistenceLayer;
@@ -157,6 +165,13 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       clock,
     }),
     audit,
+    budgets: new Budgets({
+      store: new DynamoBudgetStore({ client, tableName: config.securityTable }),
+      limits: config.budget,
+      clock,
+      onSettleFailed: (error) => logger.error('budget settlement failed', { error }),
+    }),
+    chatPause: new ChatPause({ store: new DynamoPauseStore({ client, tableName: config.securityTable }), clock }),
     model:
       parts.model ??
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),

@@ -120,5 +120,29 @@ export const keyParamsSchema = z
   .object({ keyId: z.string().regex(/^k[0-9a-z]{25}$/, { error: 'must be a key id' }) })
   .strict();
 
+/** `POST /v1/admin/chat/pause` body: why chat is paused (kept in the audit trail). */
+export const pauseChatRequestSchema = z
+  .object({
+    reason: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .max(200, { error: 'must be at most 200 characters' })
+      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' }),
+  })
+  .strict();
+
+/** `GET /v1/admin/usage` query: a UTC day (default today) and at most one of `userId`, `sessionId`. */
+export const usageQuerySchema = z
+  .object({
+    day: z.iso.date({ error: 'must be a date, YYYY-MM-DD' }).optional(),
+    userId: userIdSchema.optional(),
+    sessionId: sessionIdSchema.optional(),
+  })
+  .strict()
+  .refine((q) => q.userId === undefined || q.sessionId === undefined, {
+    error: 'give at most one of userId and sessionId',
+    path: ['userId'],
+  });
 /** `POST /v1/visitor-tokens` body: the base64 ALTCHA solution; checked (and its absence refused) by the handler. */
 export const visitorTokenRequestSchema = z.object({ pow: z.string({ error: 'must be a string' }).optional() }).strict();

@@ -9,7 +9,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -47,6 +47,11 @@ export interface HandlerFunctionProps {
    * @default none
    */
   readonly invokeModels?: readonly string[];
+  /**
+   * Ship the BPE tokenizer's rank table next to the bundle (the chat functions count tokens).
+   * @default false
+   */
+  readonly tokenizer?: boolean;
   /**
    * Bedrock guardrail ARNs the function may apply (`bedrock:ApplyGuardrail`).
    * @default none
@@ -90,7 +95,33 @@ export const HANDLER_BUNDLING: BundlingOptions = {
   mainFields: ['module', 'main'],
   // ESM bundles still meet CommonJS dependencies that call require().
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  externalModules: ['@aws-sdk/*'],
+  // The tokenizer's rank table (about 1 MB) is imported on first use only; it stays out of every
+  // bundle, and the chat functions get it as a module of its own (`TOKENIZER_HOOKS`).
+  externalModules: ['@aws-sdk/*', 'gpt-tokenizer'],
+};
+
+/** The one encoding `lambdas/lib/llm/tokenizer.ts` imports. */
+export const TOKENIZER_ENCODING = 'gpt-tokenizer/encoding/cl100k_base';
+
+/**
+ * Bundles the encoding (ESM, minified) into the function's `node_modules/gpt-tokenizer/`, with a
+ * package.json exporting just that entry, so the lazy `import()` resolves it at run time.
+ */
+export const TOKENIZER_HOOKS: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir: string, outputDir: string) => {
+    const out = `${outputDir}/node_modules/gpt-tokenizer`;
+    const manifest = JSON.stringify({
+      name: 'gpt-tokenizer',
+      type: 'module',
+      exports: { './encoding/cl100k_base': './encoding/cl100k_base.js' },
+    });
+    return [
+      `"${inputDir}/node_modules/.bin/esbuild" "${inputDir}/node_modules/gpt-tokenizer/esm/encoding/cl100k_base.js" --bundle --minify --format=esm --platform=node --log-level=error --outfile="${out}/encoding/cl100k_base.js"`,
+      `node -e "require('fs').writeFileSync(process.argv[1], process.argv[2])" "${out}/package.json" '${manifest}'`,
+    ];
+  },
 };
 
 const HANDLERS_DIR = fileURLToPath(new URL('../../lambdas/handlers/', import.meta.url));
@@ -120,7 +151,7 @@ export class HandlerFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'ChatWidget',
         ...props.environment,
       },
-      bundling: HANDLER_BUNDLING,
+      bundling: props.tokenizer ? { ...HANDLER_BUNDLING, commandHooks: TOKENIZER_HOOKS } : HANDLER_BUNDLING,
     });
     for (const table of props.readWriteTables ?? []) table.grantReadWriteData(this.function);
     for (const secret of props.readSecrets ?? []) secret.grantRead(this.function);

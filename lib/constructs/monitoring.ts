@@ -1,7 +1,8 @@
 /**
- * Alarms and a dashboard: spikes of failed authentication, rate limiting and guardrail blocks (from the EMF
- * metrics every audit event emits), API 5xx, WAF blocks, and rotation failures, all to one
- * encrypted SNS topic (with an optional e-mail subscription).
+ * Alarms and a dashboard: spikes of failed authentication, rate limiting and guardrail blocks (from
+ * the EMF metrics every audit event emits), API 5xx, WAF blocks, rotation failures, and model
+ * spend (tokens per 5 minutes, the deployment budget at 80 %), all to one encrypted SNS topic
+ * (with an optional e-mail subscription).
  */
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -21,6 +22,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { BUDGET_SCOPES } from '../../lambdas/lib/errors.js';
 
 /** Props of `Monitoring`. */
 export interface MonitoringProps {
@@ -33,6 +35,22 @@ export interface MonitoringProps {
    * @default no subscription (subscribe to the topic yourself)
    */
   readonly alarmEmail?: string;
+  /**
+   * Model spend (design §12): the alarm thresholds and the prices for the dashboard's USD line.
+   * @default no spend alarms
+   */
+  readonly spend?: SpendMonitoring;
+}
+
+/** What the spend alarms and dashboard row need. */
+export interface SpendMonitoring {
+  /** Alarm when input + output tokens in 5 minutes reach this. */
+  readonly tokensPer5Min: number;
+  /** The deployment's daily budget (`BUDGET_TOKENS_PER_DAY`); alarm at 80 % of it. 0: no such alarm. */
+  readonly deploymentBudget: number;
+  /** USD per million tokens, both or neither. @default no USD line */
+  readonly priceInputPerMTok?: number;
+  readonly priceOutputPerMTok?: number;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -45,6 +63,28 @@ const auditMetric = (event: string): Metric =>
     dimensionsMap: { service: 'chat-widget' },
     statistic: 'Sum',
     period: FIVE_MINUTES,
+  });
+
+/** The model token metrics (EMF, namespace ChatWidget), summed over `period`. */
+const tokenMetric = (name: 'ModelInputTokens' | 'ModelOutputTokens', period: Duration): Metric =>
+  new Metric({
+    namespace: 'ChatWidget',
+    metricName: name,
+    dimensionsMap: { service: 'chat-widget' },
+    statistic: 'Sum',
+    period,
+  });
+
+/** Input + output tokens over `period`. */
+const totalTokens = (period: Duration, label: string): MathExpression =>
+  new MathExpression({
+    expression: 'inTokens + outTokens',
+    usingMetrics: {
+      inTokens: tokenMetric('ModelInputTokens', period),
+      outTokens: tokenMetric('ModelOutputTokens', period),
+    },
+    period,
+    label,
   });
 
 /** Answers and messages the guardrails blocked (EMF `GuardrailBlocked`, design §13): the total. */
@@ -106,6 +146,24 @@ export class Monitoring extends Construct {
         'A secret rotation step failed',
       ],
     ];
+    const spend = props.spend;
+    if (spend) {
+      alarms.push([
+        'SpendSpike',
+        totalTokens(FIVE_MINUTES, 'Model tokens per 5 minutes'),
+        spend.tokensPer5Min,
+        `Model tokens (input + output) reached ${spend.tokensPer5Min} in 5 minutes`,
+      ]);
+      if (spend.deploymentBudget > 0) {
+        // A one-day period is aligned to UTC midnight, as the budget's day is.
+        alarms.push([
+          'DeploymentBudget80',
+          totalTokens(Duration.days(1), 'Model tokens today (UTC)'),
+          Math.floor(spend.deploymentBudget * 0.8),
+          'Model tokens today reached 80 % of the deployment budget (BUDGET_TOKENS_PER_DAY)',
+        ]);
+      }
+    }
     const action = new SnsAction(this.topic);
     for (const [name, metric, threshold, description] of alarms) {
       new Alarm(this, name, {
@@ -166,7 +224,44 @@ export class Monitoring extends Construct {
             ].map(auditMetric),
           }),
         ],
+        [
+          new GraphWidget({
+            title: 'Model tokens (per 5 minutes)',
+            left: [tokenMetric('ModelInputTokens', FIVE_MINUTES), tokenMetric('ModelOutputTokens', FIVE_MINUTES)],
+            right: priced(spend),
+          }),
+          new GraphWidget({
+            title: 'Budget refusals by scope',
+            left: BUDGET_SCOPES.map(
+              (scope) =>
+                new Metric({
+                  namespace: 'ChatWidget',
+                  metricName: 'BudgetExceeded',
+                  dimensionsMap: { service: 'chat-widget', scope },
+                  statistic: 'Sum',
+                  period: FIVE_MINUTES,
+                  label: scope,
+                }),
+            ),
+          }),
+        ],
       ],
     });
   }
+}
+
+/** The spend in USD per 5 minutes, when both prices are known. */
+function priced(spend: SpendMonitoring | undefined): IMetric[] {
+  if (spend?.priceInputPerMTok === undefined || spend.priceOutputPerMTok === undefined) return [];
+  return [
+    new MathExpression({
+      expression: `(inTokens * ${spend.priceInputPerMTok} + outTokens * ${spend.priceOutputPerMTok}) / 1000000`,
+      usingMetrics: {
+        inTokens: tokenMetric('ModelInputTokens', FIVE_MINUTES),
+        outTokens: tokenMetric('ModelOutputTokens', FIVE_MINUTES),
+      },
+      period: FIVE_MINUTES,
+      label: 'USD',
+    }),
+  ];
 }

@@ -329,7 +329,9 @@ describe('no leaks', () => {
 
       // Assess
       expect(notFound.status).toBe(404);
-      expect(rejected.status).toBe(403);
+      // An unmatched path gets no CORS verdict at all (issue 16): a foreign Origin changes nothing.
+      expect(rejected.status).toBe(404);
+      expect(rejected.headers['access-control-allow-origin']).toBeUndefined();
       expect(linesContaining(server.output(), pasted)).toEqual([]);
     });
   });

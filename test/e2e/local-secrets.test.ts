@@ -267,7 +267,8 @@ describe('the local secret store', () => {
       });
       child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      await waitFor(/"tables ready"/);
+      // The server listens only once its tables are ready, so the banner comes last.
+      await waitFor(/listening on http:\/\/\S+\n/);
       url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
     }, START_TIMEOUT_MS);
     afterAll(() => {

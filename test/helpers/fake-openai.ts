@@ -8,12 +8,28 @@ import type { AddressInfo } from 'node:net';
 
 /** How the fake answers the next requests. */
 export type FakeBehaviour =
-  | { readonly kind: 'answer'; readonly deltas: readonly string[] }
+  /** `usage` is reported (in the JSON answer, or in a last chunk when the client asks `include_usage`); `null`: none. */
+  | {
+      readonly kind: 'answer';
+      readonly deltas: readonly string[];
+      readonly usage?: FakeUsage | null;
+      /** Each answer waits for this first (to hold many calls in flight at once). */
+      readonly hold?: Promise<void>;
+    }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'malformed' }
   | { readonly kind: 'truncated'; readonly deltas: readonly string[] }
   /** Sends headers and the first delta, then nothing until the client gives up. */
   | { readonly kind: 'stall'; readonly first?: string };
+
+/** Usage as the OpenAI API reports it. */
+export interface FakeUsage {
+  readonly prompt_tokens: number;
+  readonly completion_tokens: number;
+}
+
+/** What the fake reports unless told otherwise. */
+export const DEFAULT_USAGE: FakeUsage = { prompt_tokens: 17, completion_tokens: 4 };
 
 /** One request the fake received. */
 export interface ReceivedRequest {
@@ -22,6 +38,8 @@ export interface ReceivedRequest {
     model: string;
     stream: boolean;
     messages: Array<{ role: string; content: string }>;
+    max_tokens?: number;
+    stream_options?: { include_usage?: boolean };
   };
   /** Resolves when the client closed the connection before the fake finished answering. */
   readonly hungUp: Promise<void>;
@@ -43,7 +61,8 @@ async function readJson(req: IncomingMessage): Promise<ReceivedRequest['body']> 
   return JSON.parse(Buffer.concat(parts).toString('utf8')) as ReceivedRequest['body'];
 }
 
-function answer(res: ServerResponse, behaviour: FakeBehaviour, stream: boolean): void {
+function answer(res: ServerResponse, behaviour: FakeBehaviour, body: ReceivedRequest['body']): void {
+  const { stream } = body;
   switch (behaviour.kind) {
     case 'status':
       res.writeHead(behaviour.status, { 'Content-Type': 'application/json' });
@@ -61,12 +80,14 @@ function answer(res: ServerResponse, behaviour: FakeBehaviour, stream: boolean):
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       res.end(behaviour.deltas.map(chunk).join(''));
       return;
-    case 'answer':
+    case 'answer': {
+      const usage = behaviour.usage === undefined ? DEFAULT_USAGE : behaviour.usage;
       if (!stream) {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.end(
           JSON.stringify({
             choices: [{ index: 0, message: { role: 'assistant', content: behaviour.deltas.join('') } }],
+            ...(usage ? { usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } } : {}),
           }),
         );
         return;
@@ -76,7 +97,10 @@ function answer(res: ServerResponse, behaviour: FakeBehaviour, stream: boolean):
       res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' } }] })}\n\n`);
       for (const delta of behaviour.deltas) res.write(chunk(delta));
       res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      // With `stream_options.include_usage`, OpenAI sends the usage in a last chunk with no choices.
+      if (usage && body.stream_options?.include_usage) res.write(`data: ${JSON.stringify({ choices: [], usage })}\n\n`);
       res.end('data: [DONE]\n\n');
+    }
   }
 }
 
@@ -95,7 +119,8 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         res.writeHead(404).end();
         return;
       }
-      answer(res, behaviour, body.stream);
+      if (behaviour.kind === 'answer' && behaviour.hold) await behaviour.hold;
+      answer(res, behaviour, body);
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -18,6 +18,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { createLogger, type Logger } from '../../lambdas/lib/logger.js';
 import { matchRoute } from '../../lambdas/http/routes.js';
 import type { Runtime } from '../../lambdas/lib/runtime.js';
+import { Budgets } from '../../lambdas/lib/budget.js';
+import { ChatPause } from '../../lambdas/lib/chat-pause.js';
+import { InMemoryBudgetStore, InMemoryPauseStore } from './fake-budget-store.js';
 import type { SpentChallengeStore } from '../../lambdas/lib/stores/challenge-store.js';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
 import {
@@ -397,6 +400,8 @@ export interface FakeRuntime {
   readonly apiKeyStore: InMemoryApiKeyStore;
   readonly rateLimits: InMemoryRateLimitStore;
   readonly idempotency: InMemoryIdempotencyStore;
+  readonly budgetStore: InMemoryBudgetStore;
+  readonly pauseStore: InMemoryPauseStore;
   readonly logger: Logger;
 }
 
@@ -428,6 +433,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
   const apiKeyStore = new InMemoryApiKeyStore();
   const rateLimits = new InMemoryRateLimitStore();
   const idempotency = new InMemoryIdempotencyStore();
+  const budgetStore = new InMemoryBudgetStore();
+  const pauseStore = new InMemoryPauseStore();
   const runtime: Runtime = {
     config,
     logger,
@@ -446,6 +453,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     apiKeys: new ApiKeyVerifier({ store: apiKeyStore, clock: clock.now }),
     rateLimiter: new RateLimiter({ store: rateLimits, windowMs: config.rateLimit.windowMs, clock: clock.now }),
     audit: new AuditLog({ store: auditStore, logger, clock: clock.now }),
+    budgets: new Budgets({ store: budgetStore, limits: config.budget, clock: clock.now, pickShard: () => 0 }),
+    chatPause: new ChatPause({ store: pauseStore, clock: clock.now }),
     model: options.model ?? new EchoModel(),
     ...(options.guardrail === undefined ? {} : { guardrail: options.guardrail }),
     ...(options.metrics ? { metrics: options.metrics } : {}),
@@ -463,6 +472,8 @@ export function fakeRuntime(options: FakeRuntimeOptions = {}): FakeRuntime {
     apiKeyStore,
     rateLimits,
     idempotency,
+    budgetStore,
+    pauseStore,
     logger,
   };
 }

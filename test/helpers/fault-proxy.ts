@@ -8,7 +8,8 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 /** What the proxy does to the calls a fault applies to. */
 export type Fault =
   | { readonly kind: 'none' }
-  | { readonly kind: 'throttle'; readonly operations?: readonly string[] }
+  /** `bodyIncludes`: only calls whose request body contains this text (one kind of item). */
+  | { readonly kind: 'throttle'; readonly operations?: readonly string[]; readonly bodyIncludes?: string }
   | { readonly kind: 'delay'; readonly ms: number; readonly operations?: readonly string[] };
 
 export interface FaultProxy {
@@ -57,7 +58,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const operation = String(req.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
       bump(seen, operation);
       const fault = state.fault;
-      const applies = fault.kind !== 'none' && (fault.operations === undefined || fault.operations.includes(operation));
+      const applies =
+        fault.kind !== 'none' &&
+        (fault.operations === undefined || fault.operations.includes(operation)) &&
+        (fault.kind !== 'throttle' || fault.bodyIncludes === undefined || body.includes(fault.bodyIncludes));
       if (!applies) return forward(req, res, body);
       bump(faulted, operation);
       if (fault.kind === 'throttle') {

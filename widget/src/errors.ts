@@ -33,6 +33,8 @@ const MESSAGES: Readonly<Record<string, string>> = {
   NETWORK_ERROR:
     "Can't reach the chat service right now: the connection dropped, or too many requests were sent. Please try again shortly.",
   SERVICE_UNAVAILABLE: 'The chat service is temporarily unavailable. Please try again in a little while.',
+  BUDGET_EXCEEDED: "You've reached today's chat limit. Please come back tomorrow.",
+  CHAT_PAUSED: 'The chat is paused for the moment. Please try again later.',
 };
 
 const UNAVAILABLE = 'The assistant could not answer just now. Please try again.';
@@ -40,6 +42,8 @@ const UNKNOWN = 'Something went wrong. Please try again.';
 
 /** The sentence to show for `error`. */
 export function friendlyMessage(error: ChatError): string {
+  // A daily limit is a 429 too, but waiting a few seconds will not help.
+  if (error.code === 'BUDGET_EXCEEDED') return MESSAGES.BUDGET_EXCEEDED as string;
   if (error.code === 'RATE_LIMIT_EXCEEDED' || error.status === 429) {
     const wait = error.retryAfter;
     if (wait === undefined) return 'You are sending messages too quickly. Please wait a moment and try again.';

@@ -5,7 +5,13 @@
  * closed as 503. No stack trace, internal name or credential ever reaches the client.
  */
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, ConfigurationError, ServiceUnavailableError, ValidationError } from '../../lib/errors.js';
+import {
+  AppError,
+  BudgetExceededError,
+  ConfigurationError,
+  ServiceUnavailableError,
+  ValidationError,
+} from '../../lib/errors.js';
 import { errorBody, INTERNAL_ERROR_MESSAGE, serverErrorMessage } from '../contract.js';
 import { json } from '../responses.js';
 import type { Logger } from '../../lib/logger.js';
@@ -20,7 +26,7 @@ export function errorResponse(error: AppError) {
   const message = error.expose ? error.message : serverErrorMessage(error.status);
   const retryAfter = error.headers['Retry-After'];
   const body = errorBody(error.code, message, {
-    details: error instanceof ValidationError ? error.details : undefined,
+    details: error instanceof ValidationError || error instanceof BudgetExceededError ? error.details : undefined,
     retry_after: retryAfter === undefined ? undefined : Number(retryAfter),
   });
   return json(error.status, body, { ...error.headers });

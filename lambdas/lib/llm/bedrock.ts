@@ -5,7 +5,7 @@
  * the chat functions of a Bedrock deployment should pay for loading it at cold start.
  */
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
-import type { BedrockRuntimeClient, Message } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient, Message, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ModelError, type CompletionRequest, type ModelMessage, type ModelProvider } from './model-provider.js';
 
@@ -41,6 +41,12 @@ export function toConverseMessages(messages: readonly ModelMessage[]): Message[]
   return out;
 }
 
+/** Passes Converse `usage` on, when it is there. */
+function reportUsage(usage: TokenUsage | undefined, request: CompletionRequest): void {
+  if (usage?.inputTokens === undefined || usage.outputTokens === undefined) return;
+  request.onUsage?.({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens });
+}
+
 /** A `ModelProvider` over Bedrock's Converse API. */
 export class BedrockModel implements ModelProvider {
   readonly #options: BedrockModelOptions;
@@ -71,6 +77,7 @@ export class BedrockModel implements ModelProvider {
       modelId: this.#modelId,
       system: request.system === '' ? undefined : [{ text: request.system }],
       messages: toConverseMessages(request.messages),
+      ...(request.maxOutputTokens === undefined ? {} : { inferenceConfig: { maxTokens: request.maxOutputTokens } }),
     };
   }
 
@@ -82,6 +89,7 @@ export class BedrockModel implements ModelProvider {
     const blocks = output.output?.message?.content ?? [];
     const text = blocks.map((block) => block.text ?? '').join('');
     if (blocks.length === 0) throw new ModelError('malformed', 'The model answer has no content.');
+    reportUsage(output.usage, request);
     return text;
   }
 
@@ -91,13 +99,16 @@ export class BedrockModel implements ModelProvider {
       abortSignal: request.signal,
     });
     if (!output.stream) throw new ModelError('malformed', 'The model answer has no stream.');
+    let stopped = false;
     for await (const event of output.stream) {
       const failure = STREAM_ERRORS.find((name) => event[name] !== undefined);
       if (failure) throw new ModelError('provider', `The model stream failed: ${failure}.`);
       const text = event.contentBlockDelta?.delta?.text;
       if (text) yield text;
-      if (event.messageStop) return;
+      if (event.messageStop) stopped = true;
+      // The usage comes in the `metadata` event, after `messageStop`.
+      if (event.metadata) reportUsage(event.metadata.usage, request);
     }
-    throw new ModelError('malformed', 'The model stream ended without messageStop.');
+    if (!stopped) throw new ModelError('malformed', 'The model stream ended without messageStop.');
   }
 }

@@ -6,7 +6,11 @@ const answerTo = (request: CompletionRequest): string => {
   return `Echo: ${last?.content ?? ''}`;
 };
 
-/** Echoes the last user message, so tests and demos need no model account. */
+/**
+ * Echoes the last user message, so tests and demos need no model account. It answers in full
+ * whatever `maxOutputTokens` says (the answer is bounded by the message limit anyway) and reports
+ * no usage: the chat service counts it with the tokenizer, marked `estimated`.
+ */
 export class EchoModel implements ModelProvider {
   async complete(request: CompletionRequest): Promise<string> {
     return answerTo(request);

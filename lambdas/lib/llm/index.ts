@@ -42,4 +42,10 @@ export function createModel(config: Config, dependencies: ModelDependencies = {}
   }
 }
 
-export { ModelError, type CompletionRequest, type ModelMessage, type ModelProvider } from './model-provider.js';
+export {
+  ModelError,
+  type CompletionRequest,
+  type ModelMessage,
+  type ModelProvider,
+  type ReportedUsage,
+} from './model-provider.js';

@@ -12,6 +12,16 @@ export interface CompletionRequest {
   readonly messages: readonly ModelMessage[];
   /** Aborted when the answer is no longer wanted (timeout, client gone); providers stop their call. */
   readonly signal?: AbortSignal;
+  /** The most tokens the answer may have (`MODEL_MAX_OUTPUT_TOKENS`); providers pass it on. */
+  readonly maxOutputTokens?: number;
+  /** Called with the usage the provider reports for this call, if it reports any (design §12). */
+  readonly onUsage?: (usage: ReportedUsage) => void;
+}
+
+/** Tokens a provider says one call consumed. */
+export interface ReportedUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
 }
 
 /** A chat model. Failures throw; the chat service maps them to 502 `UPSTREAM_ERROR` or an `error` event. */

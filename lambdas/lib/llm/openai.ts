@@ -36,9 +36,10 @@ export class OpenAiCompatibleModel implements ModelProvider {
 
   async complete(request: CompletionRequest): Promise<string> {
     const response = await this.#post(request, false);
-    const body = await readAll(response);
-    const content = parseJson(body)?.choices?.[0]?.message?.content;
+    const body = parseJson(await readAll(response));
+    const content = body?.choices?.[0]?.message?.content;
     if (typeof content !== 'string') throw new ModelError('malformed', 'The model answer has no message content.');
+    reportUsage(body, request);
     return content;
   }
 
@@ -56,7 +57,10 @@ export class OpenAiCompatibleModel implements ModelProvider {
         if (!line.startsWith('data:')) continue;
         const data = line.slice('data:'.length).trim();
         if (data === '[DONE]') return;
-        const delta: unknown = parseJson(data)?.choices?.[0]?.delta?.content;
+        const parsed = parseJson(data);
+        // With `include_usage`, the last chunk before [DONE] has the usage and no choices.
+        reportUsage(parsed, request);
+        const delta: unknown = parsed?.choices?.[0]?.delta?.content;
         if (delta === undefined || delta === null) continue;
         if (typeof delta !== 'string') throw new ModelError('malformed', 'A stream chunk has a non-text delta.');
         if (delta !== '') yield delta;
@@ -71,6 +75,9 @@ export class OpenAiCompatibleModel implements ModelProvider {
     const body = JSON.stringify({
       model: this.#options.model,
       stream,
+      // `max_tokens` rather than `max_completion_tokens`: every OpenAI-compatible server takes it.
+      ...(request.maxOutputTokens === undefined ? {} : { max_tokens: request.maxOutputTokens }),
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
       messages: [
         { role: 'system', content: request.system },
         ...request.messages.map(({ role, content }) => ({ role, content })),
@@ -137,6 +144,16 @@ async function readAll(response: IncomingMessage): Promise<string> {
 /** The parsed completion shape we read, loosely typed; anything else is reported as malformed. */
 interface CompletionShape {
   choices?: Array<{ message?: { content?: unknown }; delta?: { content?: unknown } }>;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+}
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** Passes the endpoint's `usage` on, when it has a well-formed one (servers without usage send none). */
+function reportUsage(body: CompletionShape | undefined, request: CompletionRequest): void {
+  const usage = body?.usage;
+  if (!usage || !isCount(usage.prompt_tokens) || !isCount(usage.completion_tokens)) return;
+  request.onUsage?.({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens });
 }
 
 function parseJson(text: string): CompletionShape | undefined {

@@ -3,6 +3,7 @@
  * `MSG#<ts>#<seq>` item per message. Every item carries the TTL attribute `expiresAt`; expiry
  * is also compared in code because TTL deletes lazily.
  */
+import type { Usage } from '../budget.js';
 import {
   BatchWriteCommand,
   GetCommand,
@@ -125,6 +126,7 @@ export class DynamoConversationStore implements ConversationStore {
           content: message.content,
           createdAt: message.createdAt,
           partial: message.partial,
+          usage: message.usage,
           blocked: message.blocked,
           turnKey,
           expiresAt: this.#expiresAt(now),
@@ -296,8 +298,17 @@ function toMessage(item: Record<string, unknown>): ChatMessage {
     content: String(item.content),
     createdAt: String(item.createdAt),
     ...(item.partial === true ? { partial: true as const } : {}),
+    ...usageOf(item.usage),
     ...(item.blocked === true ? { blocked: true as const } : {}),
   };
+}
+
+/** The stored usage of an answer, when it has a well-formed one. */
+function usageOf(value: unknown): { usage?: Usage } {
+  if (value === null || typeof value !== 'object') return {};
+  const { inputTokens, outputTokens, estimated } = value as Record<string, unknown>;
+  if (typeof inputTokens !== 'number' || typeof outputTokens !== 'number') return {};
+  return { usage: { inputTokens, outputTokens, estimated: estimated === true } };
 }
 
 function toSummary(item: Record<string, unknown>): ConversationSummary {

@@ -17,6 +17,7 @@ const chainFacts = (facts: Partial<Route>) => ({
   params: facts.params,
   corsList: facts.corsList,
   stream: facts.stream,
+  metered: facts.metered,
 });
 
 describe('route table', () => {
@@ -106,6 +107,7 @@ describe('response schemas', () => {
         ['GET /v1/admin/conversations', '/v1/admin/conversations'],
         ['GET /v1/admin/conversations/{sessionId}', '/v1/admin/conversations/session-1'],
         ['GET /v1/admin/audit', '/v1/admin/audit'],
+        ['GET /v1/admin/usage', '/v1/admin/usage'],
       ] as const
     ).map(([key, path]): [RouteKey, (fake: FakeRuntime) => EventInput] => [
       key,
@@ -173,6 +175,19 @@ describe('response schemas', () => {
         path: '/v1/tokens/revoke',
         headers: { 'X-Widget-Api-Key': f.keys.widget, Authorization: `Bearer ${token}` },
       }),
+    ],
+    [
+      'POST /v1/admin/chat/pause',
+      (f) => ({
+        method: 'POST',
+        path: '/v1/admin/chat/pause',
+        headers: { Authorization: `Bearer ${f.keys.admin}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ reason: 'route table check' }),
+      }),
+    ],
+    [
+      'DELETE /v1/admin/chat/pause',
+      (f) => ({ method: 'DELETE', path: '/v1/admin/chat/pause', headers: { Authorization: `Bearer ${f.keys.admin}` } }),
     ],
   ];
 

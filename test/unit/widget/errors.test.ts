@@ -27,6 +27,8 @@ describe('friendlyMessage', () => {
       new ChatError('NETWORK_ERROR', 0),
       "Can't reach the chat service right now: the connection dropped, or too many requests were sent. Please try again shortly.",
     ],
+    [new ChatError('BUDGET_EXCEEDED', 429, 3600), "You've reached today's chat limit. Please come back tomorrow."],
+    [new ChatError('CHAT_PAUSED', 503), 'The chat is paused for the moment. Please try again later.'],
     [new ChatError('SOMETHING_NEW', 418), 'Something went wrong. Please try again.'],
   ])('It should explain %s in plain words', (error, expected) => {
     expect(friendlyMessage(error)).toBe(expected);

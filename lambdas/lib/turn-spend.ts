@@ -1,0 +1,83 @@
+/**
+ * What one chat turn may spend (design §12), begun by the HTTP layer as soon as the caller is
+ * known: the pause switch is read and the reservation goes out at once, in the same wave as the
+ * rate-limit checks; the chat service awaits them before the model is called (`admit`) and
+ * settles the reservation with the answer write. Anything that ends the request earlier gives
+ * the reservation back (`release`). Settlement and release happen once; later calls do nothing.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { requestEvent, type EventSource } from './audit-events.js';
+import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
+import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
+import { loadTokenizer } from './llm/tokenizer.js';
+import { reservationFor } from './metering.js';
+import type { Runtime } from './runtime.js';
+
+/** A turn's spending: admission before the model call, settlement after it. */
+export interface TurnSpend {
+  /** Throws `ChatPausedError` (503) while chat is paused, `ServiceUnavailableError` when the switch cannot be read. */
+  open(): Promise<void>;
+  /** `open`, then the reservation: throws `BudgetExceededError` (429) or `ServiceUnavailableError` (503). */
+  admit(): Promise<void>;
+  /** Charges `usage` and gives the rest of the reservation back; `answered` counts a turn. */
+  settle(usage: Usage, answered: boolean): Promise<void>;
+  /** Gives the whole reservation back (refused elsewhere, failed before the model, replayed). */
+  release(): Promise<void>;
+}
+
+/** What a turn is charged to, and the request for audit events. */
+export interface SpendRequest {
+  readonly subject: BudgetSubject;
+  /** The new user message: its size bounds the reservation. */
+  readonly message: string;
+  readonly source: EventSource;
+}
+
+/** Starts the pause read and the reservation for one turn; nothing is awaited here. */
+export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
+  const { budgets, chatPause, config, audit, metrics, clock } = runtime;
+  const paused = chatPause.isPaused();
+  const reserving: Promise<ReserveOutcome> = loadTokenizer().then((tokenizer) =>
+    budgets.reserve(request.subject, reservationFor(tokenizer, config.llm, request.message)),
+  );
+  // Both are awaited later, or never when the request fails first: never an unhandled rejection.
+  paused.catch(() => undefined);
+  reserving.catch(() => undefined);
+  const reservation = () =>
+    reserving.then((o) => (o.kind === 'reserved' ? o.reservation : undefined)).catch(() => undefined);
+
+  const open = async () => {
+    let isPaused: boolean;
+    try {
+      isPaused = await paused;
+    } catch (error) {
+      throw new ServiceUnavailableError({ cause: error });
+    }
+    if (isPaused) throw new ChatPausedError();
+  };
+
+  return {
+    open,
+    admit: async () => {
+      await open();
+      const outcome = await reserving;
+      if (outcome.kind === 'reserved') return;
+      const metric = metrics?.singleMetric();
+      metric?.addDimension('scope', outcome.scope);
+      metric?.addMetric('BudgetExceeded', MetricUnit.Count, 1);
+      if (await budgets.firstRefusal(outcome.ref)) {
+        await audit.record(requestEvent(request.source, 'budget.exceeded', clock(), { scope: outcome.scope }));
+      }
+      throw new BudgetExceededError(outcome.scope, outcome.retryAfter);
+    },
+    settle: async (usage, answered) => {
+      const metric = metrics?.singleMetric();
+      metric?.addMetric('ModelInputTokens', MetricUnit.Count, usage.inputTokens);
+      metric?.addMetric('ModelOutputTokens', MetricUnit.Count, usage.outputTokens);
+      await (await reservation())?.settle(usage, answered);
+    },
+    release: async () => {
+      await (await reservation())?.release();
+    },
+  };
+}
