@@ -20,6 +20,9 @@ const ALL_ON = {
   adminCidrs: '203.0.113.0/24,2001:db8::/32',
   adminAllowedOrigins: 'https://admin.example.com',
   visitorChallenge: 'waf',
+  budgetTokensPerDay: '5000000',
+  modelPriceInputPerMTok: '0.25',
+  modelPriceOutputPerMTok: '1.25',
 };
 
 /** The templates checked. */
@@ -65,6 +68,13 @@ const NOT_OPTIONAL_PARTS = new Set([
   'rotationDays',
   'secretGraceSeconds',
   'dev',
+  'budgetTokensPerSession',
+  'budgetTokensPerUser',
+  'budgetTokensPerIp',
+  'budgetDeploymentShards',
+  'modelMaxOutputTokens',
+  'contextMaxTokens',
+  'spendAlarmTokensPer5Min',
 ]);
 
 interface IgnoreEntry {
