@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', '.bench/', 'coverage/', '**/*.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.synth/', '.local/', '.bench/', 'coverage/', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -45,7 +45,7 @@ export function hasJava(): boolean {
 }
 
 /** Resolves once something accepts connections on `port`. */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolveProbe) => {
@@ -62,7 +62,8 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (loopback). */
+export async function freePort(): Promise<number> {
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const address = server.address();

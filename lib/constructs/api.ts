@@ -110,6 +110,8 @@ export class Api extends Construct {
         withFallback.add(resource);
       }
     }
+    // The root too: without it `addProxy` gives `/` a MOCK integration with no response (a 500).
+    this.api.root.addMethod('ANY', fallback);
     this.api.root.addProxy({ defaultIntegration: fallback, anyMethod: true });
 
     const headers = gatewayHeaders(props.hsts);

@@ -58,6 +58,9 @@ export class WidgetHosting extends Construct {
 
   constructor(scope: Construct, id: string, props: WidgetHostingProps = {}) {
     super(scope, id);
+    // S3 server access logs are delivered under a bucket policy (logging.s3.amazonaws.com with
+    // aws:SourceAccount/SourceArn), not the legacy `LogDeliveryWrite` canned ACL (cfn-lint W3045).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const removal = props.destroyOnRemoval
       ? { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true }
       : { removalPolicy: RemovalPolicy.RETAIN };

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { http, postJson, type HttpResponse, type ErrorBody, type List } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 interface Summary {
   sessionId: string;
@@ -82,7 +82,7 @@ describe('admin API over HTTP', () => {
   };
 
   beforeAll(async () => {
-    server = await startServer({
+    server = await startTarget({
       RATE_LIMIT_MAX_REQUESTS: '1000000',
       RATE_LIMIT_SESSION_MAX: '1000000',
       ADMIN_RATE_LIMIT_MAX: '1000000',

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { http, postJson, type HttpResponse } from '../helpers/http.js';
-import { startServer, type RunningServer, type TestSecrets } from '../helpers/local-server.js';
+import { startTarget, type RunningServer, type TestSecrets } from '../helpers/local-server.js';
 
 /** The challenge of every Bearer route (docs/api.md). */
 const BEARER_CHALLENGE = 'Bearer realm="chat-widget"';
@@ -38,7 +38,7 @@ describe('authentication', () => {
 
   beforeAll(async () => {
     // Generous rate limits, so that a later rate-limit tier cannot turn these 401s into 429s.
-    server = await startServer({ RATE_LIMIT_MAX_REQUESTS: '100000', AUTH_FAILURE_LIMIT: '100000' });
+    server = await startTarget({ RATE_LIMIT_MAX_REQUESTS: '100000', AUTH_FAILURE_LIMIT: '100000' });
     secrets = server.secrets;
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@
  * same rules, and admin routes take no browser origin at all while `ADMIN_CORS_ORIGIN` is empty.
  */
 import { http, postJson, type HttpResponse } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 const CORS_ORIGIN = 'https://app.example.com,https://*.example.org';
 
@@ -39,7 +39,7 @@ describe('CORS allow-list', () => {
     });
 
   beforeAll(async () => {
-    server = await startServer({ CORS_ORIGIN });
+    server = await startTarget({ CORS_ORIGIN });
   });
   afterAll(async () => {
     await server.stop();

@@ -6,7 +6,7 @@
 import { SignJWT } from 'jose';
 import jwt, { type SignOptions } from 'jsonwebtoken';
 import { closedPort, http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { describeLocalOnly, startServer, startTarget, type RunningServer } from '../helpers/local-server.js';
 
 /** Rate limits out of the way: this file sends many requests from one address on purpose. */
 const NO_LIMITS = {
@@ -84,7 +84,7 @@ describe('token revocation over HTTP', () => {
   };
 
   beforeAll(async () => {
-    server = await startServer(NO_LIMITS);
+    server = await startTarget(NO_LIMITS);
   });
   afterAll(async () => {
     await server.stop();
@@ -404,7 +404,7 @@ describe('token revocation over HTTP', () => {
   });
 });
 
-describe('token revocation when the revocation store cannot answer', () => {
+describeLocalOnly('token revocation when the revocation store cannot answer', () => {
   let server: RunningServer;
 
   const bearer = (token: string) => ({

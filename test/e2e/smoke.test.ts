@@ -1,10 +1,10 @@
 import { http, postJson } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 describe('local server smoke', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startTarget();
   });
   afterAll(async () => {
     await server.stop();
@@ -20,5 +20,23 @@ describe('local server smoke', () => {
       { 'X-Widget-Api-Key': server.secrets.widgetKey },
     );
     expect(chat.status).toBe(200);
+  });
+
+  it('should replay a POST /v1/chat with the same Idempotency-Key and refuse the key on another body', async () => {
+    // Prepare
+    const headers = { 'X-Widget-Api-Key': server.secrets.widgetKey, 'Idempotency-Key': 'smoke-idem-1' };
+    const body = { sessionId: 'smoke-idem', message: 'once only' };
+
+    // Act
+    const first = await postJson(`${server.url}/v1/chat`, body, headers);
+    const again = await postJson(`${server.url}/v1/chat`, body, headers);
+    const other = await postJson(`${server.url}/v1/chat`, { ...body, message: 'changed' }, headers);
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(again.json).toEqual(first.json);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(other.status).toBe(422);
+    expect((other.json as { error: { code: string } }).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 });

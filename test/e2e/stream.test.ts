@@ -4,14 +4,14 @@
  * is a JSON error, never a stream.
  */
 import { http, openEventStream, postJson, type ErrorBody } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 describe('streamed chat over HTTP', () => {
   let server: RunningServer;
   let url: string;
   beforeAll(async () => {
     // Windows of 20 characters, so the short echo answer still arrives in several tokens.
-    server = await startServer({ CORS_ORIGIN: 'https://app.example.com', GUARDRAIL_STREAM_WINDOW_CHARS: '20' });
+    server = await startTarget({ CORS_ORIGIN: 'https://app.example.com', GUARDRAIL_STREAM_WINDOW_CHARS: '20' });
     url = `${server.url}/v1/chat/stream`;
   });
   afterAll(() => server.stop());

@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import jwt from 'jsonwebtoken';
 import { http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
 const MAX_TTL = 7200;
 const MAX_TOKEN_CHARS = 4096;
@@ -104,7 +104,7 @@ describe('widget tokens over HTTP', () => {
   };
 
   beforeAll(async () => {
-    server = await startServer({ WIDGET_TOKEN_MAX_TTL_SECONDS: String(MAX_TTL), ...NO_LIMITS });
+    server = await startTarget({ WIDGET_TOKEN_MAX_TTL_SECONDS: String(MAX_TTL), ...NO_LIMITS });
   });
   afterAll(async () => {
     await server.stop();
@@ -675,7 +675,7 @@ describe('widget tokens over HTTP with REQUIRE_WIDGET_TOKEN, an audience and an 
     ).sign(key(server.secrets.signingSecret));
 
   beforeAll(async () => {
-    server = await startServer({
+    server = await startTarget({
       REQUIRE_WIDGET_TOKEN: 'true',
       WIDGET_TOKEN_AUDIENCE: AUDIENCE,
       WIDGET_TOKEN_ISSUER: ISSUER,

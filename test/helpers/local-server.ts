@@ -80,8 +80,8 @@ const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   VISITOR_TOKEN_RATE_LIMIT_MAX: '100000',
 };
 
-function spawnServer(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'local/server.ts'], {
+function spawnServer(env: Record<string, string>, script = 'local/server.ts'): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH ?? '',
@@ -100,16 +100,20 @@ function spawnServer(env: Record<string, string>): ChildProcess {
 export async function startServer(
   env: Record<string, string> = {},
   secrets: TestSecrets = testSecrets(),
+  script = 'local/server.ts',
 ): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chat-widget-test-'));
-  const child = spawnServer({
-    LOCAL_DATA_DIR: dataDir,
-    WIDGET_API_KEY: secrets.widgetKey,
-    ADMIN_API_KEY: secrets.adminKey,
-    SERVER_API_KEY: secrets.serverKey,
-    WIDGET_SIGNING_SECRET: secrets.signingSecret,
-    ...env,
-  });
+  const child = spawnServer(
+    {
+      LOCAL_DATA_DIR: dataDir,
+      WIDGET_API_KEY: secrets.widgetKey,
+      ADMIN_API_KEY: secrets.adminKey,
+      SERVER_API_KEY: secrets.serverKey,
+      WIDGET_SIGNING_SECRET: secrets.signingSecret,
+      ...env,
+    },
+    script,
+  );
   let output = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -151,7 +155,7 @@ export async function startServer(
 
   try {
     await waitForOutput(/listening on (http:\/\/\S+)/);
-    if (!env.DYNAMODB_ENDPOINT) await waitForOutput(/"tables ready"/);
+    if (!env.DYNAMODB_ENDPOINT && script === 'local/server.ts') await waitForOutput(/"tables ready"/);
   } catch (error) {
     await stop();
     throw error;
@@ -159,3 +163,41 @@ export async function startServer(
   const url = /listening on (http:\/\/\S+)/.exec(output)?.[1] as string;
   return { url, secrets, dataDir, process: child, output: () => output, waitForOutput, stop };
 }
+
+/**
+ * The server the suites run against: `npm start` (`local`), or `npm run start:synth` (`synth`: the
+ * synthesized template and bundles), chosen by `TEST_TARGET`, which the `synth` Jest project sets.
+ */
+export const TARGET: 'local' | 'synth' = process.env.TEST_TARGET === 'synth' ? 'synth' : 'local';
+
+/** Variables that configure the local server itself, not the functions. */
+const LOCAL_SERVER_ONLY = new Set(['LOCAL_DATA_DIR', 'LOCAL_DYNAMODB', 'DYNAMODB_ENDPOINT', 'PORT', 'HOST']);
+
+/**
+ * Starts the target with `env` and `secrets`. On `synth`, the secrets seed Secrets Manager (moto)
+ * and every other variable is added to each function's template environment.
+ */
+export async function startTarget(
+  env: Record<string, string> = {},
+  secrets: TestSecrets = testSecrets(),
+): Promise<RunningServer> {
+  if (TARGET === 'local') return startServer(env, secrets);
+  // The template is a production deployment, which requires widget tokens; the suites are written
+  // for `npm start`'s development default (keys accepted) and set REQUIRE_WIDGET_TOKEN where it matters.
+  const functionEnv = Object.fromEntries(
+    Object.entries({ ...GENEROUS_LIMITS, REQUIRE_WIDGET_TOKEN: 'false', ...env }).filter(
+      ([name]) => !LOCAL_SERVER_ONLY.has(name),
+    ),
+  );
+  const template = process.env.SYNTH_TEMPLATE;
+  if (template === undefined) throw new Error('SYNTH_TEMPLATE is not set: the synth Jest project synthesizes it');
+  return startServer(
+    { SYNTH_TEMPLATE: template, SYNTH_FUNCTION_ENV: JSON.stringify(functionEnv) },
+    secrets,
+    'local/synth/server.ts',
+  );
+}
+
+/** `describe` for suites about the local server's own adapters; not registered on the `synth` target. */
+export const describeLocalOnly: jest.Describe | ((name: string, fn: () => void) => void) =
+  TARGET === 'local' ? describe : () => undefined;
