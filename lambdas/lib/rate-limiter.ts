@@ -9,7 +9,6 @@ import { isIPv6 } from 'node:net';
 import type { CounterRef, RateLimitStore } from './stores/rate-limit-store.js';
 
 // The error lives with every other error code; re-exported for the modules that import it here.
-export { RateLimitError } from './errors.js';
 
 /** One limit to apply: `limit` requests per window for `key` in `tier`. */
 export interface LimitCheck {

@@ -4,7 +4,8 @@
  * site fails on every other (another scheme, host, port or spelling; or no `Origin` at all).
  * Browsers send `Origin` as they serialize it, which is the form the claim must have.
  */
-import { InvalidTokenError, type VerifiedToken } from './tokens.js';
+import type { VerifiedToken } from './tokens.js';
+import { InvalidTokenError } from './errors.js';
 
 /** Throws `InvalidTokenError` (401) when `token` is bound to an origin other than `requestOrigin`. */
 export function checkTokenOrigin(token: VerifiedToken, requestOrigin: string | undefined): void {

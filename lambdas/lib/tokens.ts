@@ -18,7 +18,6 @@ export const MAX_TOKEN_CHARS = 4096;
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
 // The token errors live with every other error code; re-exported for the modules that import them here.
-export { InvalidTokenError, TokenExpiredError } from './errors.js';
 
 /** The claims a widget token may carry; anything else is refused. */
 const claimsSchema = z

@@ -9,7 +9,8 @@ import type { MiddlewareObj } from '@middy/core';
 import { type AuditLog } from '../../lib/audit.js';
 import { requestEvent } from '../../lib/audit-events.js';
 import type { Logger } from '../../lib/logger.js';
-import { RateLimitError, type LimitCheck, type LimitResult, type RateLimiter } from '../../lib/rate-limiter.js';
+import type { LimitCheck, LimitResult, RateLimiter } from '../../lib/rate-limiter.js';
+import { RateLimitError } from '../../lib/errors.js';
 import type { AppRequest } from '../request.js';
 
 export interface RateLimitOptions {

@@ -10,7 +10,7 @@ import { type AuditLog } from '../../lib/audit.js';
 import { requestEvent } from '../../lib/audit-events.js';
 import type { AppRequest } from '../request.js';
 import type { RevocationStore } from '../../lib/stores/revocation-store.js';
-import { InvalidTokenError } from '../../lib/tokens.js';
+import { InvalidTokenError } from '../../lib/errors.js';
 
 export interface RevocationOptions {
   readonly store: RevocationStore;

@@ -3,7 +3,8 @@
  * a request `Origin` equal to it; the claim itself must be an origin as browsers serialize it.
  */
 import { createHmac } from 'node:crypto';
-import { InvalidTokenError, mintWidgetToken, verifyWidgetToken } from '../../../lambdas/lib/tokens.js';
+import { mintWidgetToken, verifyWidgetToken } from '../../../lambdas/lib/tokens.js';
+import { InvalidTokenError } from '../../../lambdas/lib/errors.js';
 import { checkTokenOrigin } from '../../../lambdas/lib/token-origin.js';
 
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);

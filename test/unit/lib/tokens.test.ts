@@ -8,14 +8,13 @@ import { jest } from '@jest/globals';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import jwt, { type Algorithm } from 'jsonwebtoken';
 import {
-  InvalidTokenError,
   MAX_TOKEN_CHARS,
-  TokenExpiredError,
   mintWidgetToken,
   revocationIdOf,
   verifyWidgetToken,
   type TokenPolicy,
 } from '../../../lambdas/lib/tokens.js';
+import { InvalidTokenError, TokenExpiredError } from '../../../lambdas/lib/errors.js';
 
 /** 2025-01-15T12:00:00Z, a whole second. */
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);

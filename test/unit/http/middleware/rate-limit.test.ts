@@ -7,14 +7,9 @@ import { jest } from '@jest/globals';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { AuditLog } from '../../../../lambdas/lib/audit.js';
-import { ServiceUnavailableError } from '../../../../lambdas/lib/errors.js';
+import { RateLimitError, ServiceUnavailableError } from '../../../../lambdas/lib/errors.js';
 import type { Logger } from '../../../../lambdas/lib/logger.js';
-import {
-  RateLimitError,
-  RateLimiter,
-  type LimitCheck,
-  type LimitResult,
-} from '../../../../lambdas/lib/rate-limiter.js';
+import { RateLimiter, type LimitCheck, type LimitResult } from '../../../../lambdas/lib/rate-limiter.js';
 import type { AppRequest, RequestState } from '../../../../lambdas/http/request.js';
 import type { AuditEvent } from '../../../../lambdas/lib/audit-events.js';
 import type { CounterRef, RateLimitStore } from '../../../../lambdas/lib/stores/rate-limit-store.js';
