@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
+import { bool, int } from './env-values.js';
 import { parseOriginList, type OriginRule } from './origins.js';
 import { guardrailEnv, guardrailConfigOf, type GuardrailConfig } from './guardrails/config.js';
 
@@ -13,26 +14,6 @@ export const DEFAULT_BEDROCK_MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0'
 
 /** The largest body API Gateway accepts (10 MiB); `MAX_BODY_BYTES` cannot exceed it. */
 export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-const bool = (fallback: boolean | undefined) =>
-  z
-    .enum(['true', 'false'], { error: 'must be "true" or "false"' })
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === 'true'));
-
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 /** USD per million tokens: a non-negative decimal, unset for none. */
 const price = z

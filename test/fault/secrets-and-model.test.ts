@@ -25,7 +25,11 @@ describe('with the secret store unreachable', () => {
   const MAX_STALE = 3600 * SECOND;
 
   const setup = () => {
-    const fake = fakeRuntime();
+    // Token budgets off: the burst below sends 20 concurrent turns to one session, more than the
+    // default session budget reserves for (budgets have their own tests).
+    const fake = fakeRuntime({
+      env: { BUDGET_TOKENS_PER_SESSION: '0', BUDGET_TOKENS_PER_IP: '0', BUDGET_TOKENS_PER_DAY: '0' },
+    });
     const { keys } = fake;
     const routes: Array<[string, LambdaHandler, EventInput]> = [
       ['POST /v1/chat', buildChat(fake.runtime), chatRequest(keys.widget)],

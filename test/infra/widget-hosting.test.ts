@@ -63,8 +63,12 @@ describe('WidgetHosting', () => {
       )
       .filter((statement) => statement.Effect === 'Allow')
       .map((statement) => statement.Principal);
-    // CloudFront reads the bundle; nobody else is allowed anything (the logs are delivered by ACL).
-    expect(allowed).toEqual([{ Service: 'cloudfront.amazonaws.com' }]);
+    // CloudFront reads the bundle and S3 delivers the access logs (by bucket policy, not the legacy
+    // ACL); nobody else is allowed anything.
+    expect(allowed).toEqual(
+      expect.arrayContaining([{ Service: 'cloudfront.amazonaws.com' }, { Service: 'logging.s3.amazonaws.com' }]),
+    );
+    expect(allowed).toHaveLength(2);
   });
 
   it('It should serve HTTPS only, GET and HEAD only, with access logs', () => {

@@ -5,13 +5,12 @@
  * (canary and verbatim words) is ours and runs here too. The SDK is imported on the first call,
  * as `llm/bedrock.ts` does; the client is injectable for tests.
  */
-import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import type {
   ApplyGuardrailResponse,
   BedrockRuntimeClient,
   GuardrailAssessment,
 } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { lazyBedrockRuntime, type BedrockRuntime } from '../llm/bedrock-runtime.js';
 import {
   CUSTOM_WORDS,
   PROMPT_LEAK,
@@ -102,25 +101,12 @@ export class BedrockGuardrail implements Guardrail {
   readonly #options: BedrockGuardrailOptions;
   readonly #canary: PromptCanary;
   readonly #leaks = new LeakDetector();
-  #sdk: Promise<{ client: BedrockRuntimeClient; sdk: typeof BedrockSdk }> | undefined;
+  readonly #load: () => Promise<BedrockRuntime>;
 
   constructor(options: BedrockGuardrailOptions) {
     this.#options = options;
+    this.#load = lazyBedrockRuntime(options);
     this.#canary = new PromptCanary(options.canarySecret);
-  }
-
-  /** The SDK module and the client, loaded once on first use. */
-  #load() {
-    this.#sdk ??= import('@aws-sdk/client-bedrock-runtime').then((sdk) => ({
-      sdk,
-      client:
-        this.#options.client ??
-        new sdk.BedrockRuntimeClient({
-          maxAttempts: 2,
-          requestHandler: new NodeHttpHandler({ connectionTimeout: this.#options.connectTimeoutMs }),
-        }),
-    }));
-    return this.#sdk;
   }
 
   async #apply(source: 'INPUT' | 'OUTPUT', text: string): Promise<GuardrailDecision> {

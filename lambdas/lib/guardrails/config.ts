@@ -4,6 +4,7 @@
  * chosen provider can detect, the Bedrock guardrail id when it is the provider).
  */
 import * as z from 'zod';
+import { int } from '../env-values.js';
 import { BEDROCK_PII_ENTITIES, LOCAL_PII_ENTITIES, type LocalPiiEntity, type PiiEntity } from './entities.js';
 
 /** The answer shown instead of blocked text (design §13). */
@@ -19,20 +20,6 @@ const commaList = z
   .string()
   .optional()
   .transform((v) => items(v ?? ''));
-
-const whole = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 /** The guardrail part of the environment schema. */
 export const guardrailEnv = {
@@ -51,9 +38,9 @@ export const guardrailEnv = {
   GUARDRAIL_PROMPT_ATTACK: z
     .enum(['block', 'flag', 'off'], { error: 'must be one of block, flag, off' })
     .default('block'),
-  GUARDRAIL_ABUSE_LIMIT: whole(5, 1, 1_000_000),
+  GUARDRAIL_ABUSE_LIMIT: int(5, 1, 1_000_000),
   GUARDRAIL_BLOCKED_MESSAGE: z.string().trim().min(1).max(1000).default(DEFAULT_BLOCKED_MESSAGE),
-  GUARDRAIL_STREAM_WINDOW_CHARS: whole(200, 20, 10_000),
+  GUARDRAIL_STREAM_WINDOW_CHARS: int(200, 20, 10_000),
   GUARDRAIL_FAIL_OPEN: z
     .enum(['true', 'false'], { error: 'must be "true" or "false"' })
     .default('false')

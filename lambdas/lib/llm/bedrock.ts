@@ -4,9 +4,8 @@
  * The SDK client is imported on the first call: every API function bundles this module, and only
  * the chat functions of a Bedrock deployment should pay for loading it at cold start.
  */
-import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import type { BedrockRuntimeClient, Message, TokenUsage } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { lazyBedrockRuntime, type BedrockRuntime } from './bedrock-runtime.js';
 import { ModelError, type CompletionRequest, type ModelMessage, type ModelProvider } from './model-provider.js';
 
 export interface BedrockModelOptions {
@@ -49,27 +48,12 @@ function reportUsage(usage: TokenUsage | undefined, request: CompletionRequest):
 
 /** A `ModelProvider` over Bedrock's Converse API. */
 export class BedrockModel implements ModelProvider {
-  readonly #options: BedrockModelOptions;
   readonly #modelId: string;
-  #sdk: Promise<{ client: BedrockRuntimeClient; sdk: typeof BedrockSdk }> | undefined;
+  readonly #load: () => Promise<BedrockRuntime>;
 
   constructor(options: BedrockModelOptions) {
-    this.#options = options;
+    this.#load = lazyBedrockRuntime(options);
     this.#modelId = options.modelId;
-  }
-
-  /** The SDK module and the client, loaded once on first use. */
-  #load() {
-    this.#sdk ??= import('@aws-sdk/client-bedrock-runtime').then((sdk) => ({
-      sdk,
-      client:
-        this.#options.client ??
-        new sdk.BedrockRuntimeClient({
-          maxAttempts: 2,
-          requestHandler: new NodeHttpHandler({ connectionTimeout: this.#options.connectTimeoutMs }),
-        }),
-    }));
-    return this.#sdk;
   }
 
   #input(request: CompletionRequest) {

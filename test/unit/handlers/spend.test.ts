@@ -59,7 +59,10 @@ function setup(env: Record<string, string> = {}) {
   const send = (message = 'hello', headers: Record<string, string> = {}, sessionId = 'session-1') =>
     invoke(chat, chatRequest(fake.keys.widget, { sessionId, message }, headers));
   const session = () => fake.budgetStore.get({ scope: 'session', key: 'session-1', day: DAY });
-  return { model, fake, send, session };
+  /** The usage stored on the session's last answer (admin reads show it; the widget's answer does not). */
+  const storedUsage = async () =>
+    (await fake.conversations.messages('session-1', 100)).items.filter((m) => m.role === 'assistant').at(-1)?.usage;
+  return { model, fake, send, session, storedUsage };
 }
 
 const admin = (fake: FakeRuntime, method: string, path: string, extra: object = {}) => ({
@@ -70,9 +73,9 @@ const admin = (fake: FakeRuntime, method: string, path: string, extra: object = 
 });
 
 describe('chat turns against budgets', () => {
-  it('should charge the session what the turn used, and keep the usage on the answer', async () => {
+  it('should charge the session what the turn used, and keep the usage on the stored answer only', async () => {
     // Prepare
-    const { send, session, model } = setup();
+    const { send, session, model, storedUsage } = setup();
 
     // Act
     const response = await send('hello');
@@ -82,7 +85,8 @@ describe('chat turns against budgets', () => {
     const input = promptTokens(tokenizer, model.system, [{ role: 'user', content: 'hello' }]);
     const usage = { inputTokens: input, outputTokens: tokenizer.count('Echo: hello'), estimated: true };
     expect(response.statusCode).toBe(200);
-    expect((response.json as { message: { usage: unknown } }).message.usage).toEqual(usage);
+    expect(await storedUsage()).toEqual(usage);
+    expect((response.json as { message: object }).message).not.toHaveProperty('usage');
     expect(session()).toEqual({
       reserved: input + usage.outputTokens,
       inputTokens: input,
@@ -203,10 +207,11 @@ describe('chat turns against budgets', () => {
   });
 
   it('should charge what the provider reports, not the estimate', async () => {
-    const { send, session, model } = setup();
+    const { send, session, model, storedUsage } = setup();
     model.report = { inputTokens: 321, outputTokens: 12 };
     const response = await send();
-    expect((response.json as { message: { usage: unknown } }).message.usage).toEqual({
+    expect(response.statusCode).toBe(200);
+    expect(await storedUsage()).toEqual({
       inputTokens: 321,
       outputTokens: 12,
       estimated: false,

@@ -1,0 +1,34 @@
+/**
+ * The Bedrock Runtime SDK, loaded on first use, so that functions which never call Bedrock (the
+ * model or the guardrail) do not pay for loading it at cold start. Shared by both callers.
+ */
+import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/** The loaded SDK module and the client to call it with. */
+export interface BedrockRuntime {
+  readonly sdk: typeof BedrockSdk;
+  readonly client: BedrockRuntimeClient;
+}
+
+/**
+ * A loader that imports the SDK once and builds one client (two attempts, `connectTimeoutMs`
+ * connect timeout), unless `client` is given (tests pass a mock).
+ */
+export function lazyBedrockRuntime(options: {
+  readonly connectTimeoutMs: number;
+  readonly client?: BedrockRuntimeClient;
+}): () => Promise<BedrockRuntime> {
+  let loaded: Promise<BedrockRuntime> | undefined;
+  return () =>
+    (loaded ??= import('@aws-sdk/client-bedrock-runtime').then((sdk) => ({
+      sdk,
+      client:
+        options.client ??
+        new sdk.BedrockRuntimeClient({
+          maxAttempts: 2,
+          requestHandler: new NodeHttpHandler({ connectionTimeout: options.connectTimeoutMs }),
+        }),
+    })));
+}
