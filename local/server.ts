@@ -30,6 +30,7 @@ import { readBody, splitTarget, toContext, toEvent, writeResult } from './event-
 import { HANDLERS } from './handlers.js';
 import { FileSecretStore, secretFilePath } from './secret-store.js';
 import { widgetRoutes } from './widget-routes.js';
+import { stopOnSignals } from './signals.js';
 
 /** A running local server. */
 export interface LocalServer {
@@ -258,18 +259,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping\n`);
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(running);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -38,6 +38,7 @@ import { PRELUDE_DELIMITER } from './function-host.js';
 import { InvocationError, LambdaProcess } from './lambda-process.js';
 import { startMoto } from './moto.js';
 import { matchResource, readApiModel, resolveValue, type ApiModel, type LocalResources } from './template.js';
+import { stopOnSignals } from '../signals.js';
 
 const REGION = 'us-east-1';
 /** moto's default account, which it puts in the ARNs it returns. */
@@ -608,18 +609,7 @@ async function main(): Promise<void> {
     host: process.env.HOST ?? '127.0.0.1',
     ...(functionEnv ? { functionEnv } : {}),
   });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: stopping\n`);
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(running);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
