@@ -222,10 +222,30 @@ export async function verify(options: Options): Promise<string[]> {
   return lines;
 }
 
+const VALUE_OPTIONS = new Set(['--widget-key', '--server-key', '--origin']);
+
+/**
+ * `--name value` as `--name=value`: keys are base64url and may start with `-`, which `parseArgs`
+ * would otherwise refuse as an ambiguous option value.
+ */
+export function joinOptionValues(args: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i]!;
+    const value = args[i + 1];
+    if (VALUE_OPTIONS.has(arg) && value !== undefined) {
+      joined.push(`${arg}=${value}`);
+      i += 1;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({
+      args: joinOptionValues(process.argv.slice(2)),
       allowPositionals: true,
       options: { 'widget-key': { type: 'string' }, 'server-key': { type: 'string' }, origin: { type: 'string' } },
     });

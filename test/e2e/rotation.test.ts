@@ -29,6 +29,9 @@ const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   TOKEN_RATE_LIMIT_MAX: '100000',
   ADMIN_RATE_LIMIT_MAX: '100000',
   AUTH_FAILURE_LIMIT: '100000',
+  // Concurrent turns each reserve a whole turn from the one client address's budget (design §12).
+  BUDGET_TOKENS_PER_IP: '0',
+  BUDGET_TOKENS_PER_SESSION: '0',
 };
 
 type Variable = 'WIDGET_API_KEY' | 'ADMIN_API_KEY' | 'SERVER_API_KEY' | 'WIDGET_SIGNING_SECRET';

@@ -58,8 +58,9 @@ describe('npm run verify', () => {
 
   it.each<[string, (s: RunningServer) => string[], RegExp]>([
     [
-      'a wrong widget key',
-      (s) => [s.url, '--widget-key', 'x'.repeat(43), '--server-key', s.secrets.serverKey],
+      // base64url keys may start with `-`: the script must read it as the value, not an option.
+      'a wrong widget key that starts with a dash',
+      (s) => [s.url, '--widget-key', `-${'x'.repeat(42)}`, '--server-key', s.secrets.serverKey],
       /^FAIL token round trip: chat/,
     ],
     [
