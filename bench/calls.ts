@@ -25,7 +25,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import jwt from 'jsonwebtoken';
-import { createDynamoDbClient } from '../lambdas/lib/clients.js';
+import { loadDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig } from '../lambdas/lib/config.js';
 import { createLogger } from '../lambdas/lib/logger.js';
 import { createRuntime } from '../lambdas/lib/runtime.js';
@@ -164,7 +164,7 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       .rejects(new ResourceNotFoundException({ message: 'no AWSPREVIOUS', $metadata: {} }));
 
     let log: Call[] = [];
-    const dynamoDbClient = createDynamoDbClient({ endpoint, credentials: CREDENTIALS, region: 'us-east-1' });
+    const dynamoDbClient = await loadDynamoDbClient({ endpoint, credentials: CREDENTIALS, region: 'us-east-1' });
     // The document client the runtime builds shares this client's middleware stack.
     dynamoDbClient.middlewareStack.add(
       (next, ctx) => async (args) => {

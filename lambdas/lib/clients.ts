@@ -1,12 +1,13 @@
 /**
  * AWS SDK clients, built once per process with short timeouts so a dependency that is down
  * fails fast, and with one middleware that turns every DynamoDB failure other than a failed
- * condition into a 503 (fail closed).
+ * condition into a 503 (fail closed). The SDK is imported when a client is first needed, not at
+ * cold start (see `LazyDocumentClient`).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from './errors.js';
+import { loadHttpHandler } from './http-handler.js';
 
 /** Options for the DynamoDB client; tests and the local server pass an endpoint. */
 export interface DynamoDbClientOptions {
@@ -21,13 +22,17 @@ export interface DynamoDbClientOptions {
 /** Errors that carry a meaning for the caller and pass through unchanged. */
 const PASS_THROUGH = new Set(['ConditionalCheckFailedException']);
 
-/** Creates the DynamoDB client every store and the idempotency layer share. */
-export function createDynamoDbClient(options: DynamoDbClientOptions = {}): DynamoDBClient {
+/** Loads the SDK and creates the DynamoDB client every store and the idempotency layer share. */
+export async function loadDynamoDbClient(options: DynamoDbClientOptions = {}): Promise<DynamoDBClient> {
+  const [{ DynamoDBClient }, requestHandler] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    // throwOnRequestTimeout: without it a request that gets no answer only logs a warning and hangs.
+    loadHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true }),
+  ]);
   const client = new DynamoDBClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 3,
-    // throwOnRequestTimeout: without it a request that gets no answer only logs a warning and hangs.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true }),
+    requestHandler,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
@@ -46,6 +51,7 @@ export function createDynamoDbClient(options: DynamoDbClientOptions = {}): Dynam
 }
 
 /** The document client the stores use, over `client` (sharing its middleware, so failing closed too). */
-export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
+export async function loadDocumentClient(client: DynamoDBClient): Promise<DynamoDBDocumentClient> {
+  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -17,8 +17,8 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+  type DocumentClient,
+} from './document-client.js';
 import { KeyLimitError } from '../errors.js';
 import type { Role } from '../roles.js';
 import { DAY_MS, epochSeconds } from '../time.js';
@@ -64,7 +64,7 @@ const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export interface DynamoApiKeyStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   /** How long revoked and expired keys are kept (and recognised) before TTL removes them. */
   readonly retentionDays: number;
@@ -72,7 +72,7 @@ export interface DynamoApiKeyStoreOptions {
 
 /** `ApiKeyStore` on the security table. */
 export class DynamoApiKeyStore implements ApiKeyStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #retentionMs: number;
 

@@ -10,8 +10,8 @@ import {
   BatchWriteCommand,
   GetCommand,
   type BatchWriteCommandOutput,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+  type DocumentClient,
+} from './document-client.js';
 import type { PauseState, PauseStore } from '../chat-pause.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
@@ -26,7 +26,7 @@ const keyOf = (replica: number) => {
 const ALL = Array.from({ length: PAUSE_REPLICAS }, (_, i) => i);
 
 export interface DynamoPauseStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   /** A replica index below `n`. @default crypto.randomInt */
   readonly pickReplica?: (n: number) => number;
@@ -34,7 +34,7 @@ export interface DynamoPauseStoreOptions {
 
 /** `PauseStore` on the security table. */
 export class DynamoPauseStore implements PauseStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #pick: (n: number) => number;
 

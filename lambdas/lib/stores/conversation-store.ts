@@ -10,8 +10,8 @@ import {
   PutCommand,
   QueryCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+  type DocumentClient,
+} from './document-client.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
@@ -42,14 +42,14 @@ const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 5;
 
 export interface DynamoConversationStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   readonly ttlDays: number;
 }
 
 /** `ConversationStore` on the conversations table. */
 export class DynamoConversationStore implements ConversationStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #ttlDays: number;
 

@@ -4,7 +4,7 @@
  * that user issued at or before that second is revoked). One strongly consistent `BatchGetItem`
  * answers both questions in a single round trip.
  */
-import { BatchGetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { epochSeconds } from '../time.js';
 import { boundedKeyPart } from './key-part.js';
@@ -29,13 +29,13 @@ export const revokedTokenKey = (revocationId: string): string => `REVOKED#${boun
 export const userRevocationKey = (userId: string): string => `USERREV#${boundedKeyPart(userId)}`;
 
 export interface DynamoRevocationStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
 }
 
 /** `RevocationStore` on the security table. */
 export class DynamoRevocationStore implements RevocationStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
 
   constructor(options: DynamoRevocationStoreOptions) {
