@@ -35,7 +35,7 @@ type Item = Record<string, unknown>;
 const recordOf = (item: Item) =>
   new IdempotencyRecord({
     idempotencyKey: item[ID] as string,
-    status: item[statusAttr] as IdempotencyRecord['status'],
+    status: item[statusAttr] as (typeof IdempotencyRecordStatus)[keyof typeof IdempotencyRecordStatus],
     expiryTimestamp: item[expiryAttr] as number | undefined,
     inProgressExpiryTimestamp: item[inProgressExpiryAttr] as number | undefined,
     responseData: item[dataAttr] as IdempotencyRecord['responseData'],

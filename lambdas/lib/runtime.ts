@@ -99,7 +99,8 @@ export function createRuntime(parts: RuntimeParts): Runtime {
   const { config } = parts;
   const clock = parts.clock ?? Date.now;
   const logger = parts.logger ?? createLogger(config.logLevel);
-  let dynamoDbClient: Promise<DynamoDBClient> | undefined = parts.dynamoDbClient && Promise.resolve(parts.dynamoDbClient);
+  let dynamoDbClient: Promise<DynamoDBClient> | undefined =
+    parts.dynamoDbClient && Promise.resolve(parts.dynamoDbClient);
   const dynamoDb = () => (dynamoDbClient ??= loadDynamoDbClient({ endpoint: config.dynamoDbEndpoint }));
   const client = new LazyDocumentClient(async () => loadDocumentClient(await dynamoDb()));
   const auditStore = new DynamoAuditStore({

@@ -12,13 +12,7 @@
  * The key itself is never stored. Revoked keys keep their items for `retentionDays` (then TTL
  * removes them), so a revoked key is recognised (and audited) as revoked rather than unknown.
  */
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DocumentClient,
-} from './document-client.js';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { KeyLimitError } from '../errors.js';
 import type { Role } from '../roles.js';
 import { DAY_MS, epochSeconds } from '../time.js';

@@ -4,12 +4,7 @@
  * ids go through `boundedKeyPart`), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
-import {
-  BatchGetCommand,
-  UpdateCommand,
-  type BatchGetCommandOutput,
-  type DocumentClient,
-} from './document-client.js';
+import { BatchGetCommand, UpdateCommand, type BatchGetCommandOutput, type DocumentClient } from './document-client.js';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';

@@ -6,12 +6,7 @@
  * replicas bring it under 1,000 a second each; pausing writes all of them in one `BatchWriteItem`.
  */
 import { randomInt } from 'node:crypto';
-import {
-  BatchWriteCommand,
-  GetCommand,
-  type BatchWriteCommandOutput,
-  type DocumentClient,
-} from './document-client.js';
+import { BatchWriteCommand, GetCommand, type BatchWriteCommandOutput, type DocumentClient } from './document-client.js';
 import type { PauseState, PauseStore } from '../chat-pause.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
