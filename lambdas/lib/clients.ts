@@ -5,7 +5,6 @@
  * cold start (see `LazyDocumentClient`).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from './errors.js';
 import { loadHttpHandler } from './http-handler.js';
 
@@ -33,6 +32,9 @@ export async function loadDynamoDbClient(options: DynamoDbClientOptions = {}): P
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 3,
     requestHandler,
+    // Each command's resolved middleware stack is built once, not on every send (bench/call-cost.ts).
+    // Middleware must therefore be added before the first send, as below.
+    cacheMiddleware: true,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
@@ -48,10 +50,4 @@ export async function loadDynamoDbClient(options: DynamoDbClientOptions = {}): P
     { step: 'initialize', name: 'failClosed' },
   );
   return client;
-}
-
-/** The document client the stores use, over `client` (sharing its middleware, so failing closed too). */
-export async function loadDocumentClient(client: DynamoDBClient): Promise<DynamoDBDocumentClient> {
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

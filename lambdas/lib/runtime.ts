@@ -9,7 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyVerifier } from './api-keys.js';
 import { systemEvent, type AuditType } from './audit-events.js';
 import { AuditLog } from './audit.js';
-import { loadDocumentClient, loadDynamoDbClient } from './clients.js';
+import { loadDynamoDbClient } from './clients.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { LazyDocumentClient } from './stores/document-client.js';
 import { loadConfig, type Config } from './config.js';
@@ -102,7 +102,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
   let dynamoDbClient: Promise<DynamoDBClient> | undefined =
     parts.dynamoDbClient && Promise.resolve(parts.dynamoDbClient);
   const dynamoDb = () => (dynamoDbClient ??= loadDynamoDbClient({ endpoint: config.dynamoDbEndpoint }));
-  const client = new LazyDocumentClient(async () => loadDocumentClient(await dynamoDb()));
+  const client = new LazyDocumentClient(dynamoDb);
   const auditStore = new DynamoAuditStore({
     client,
     tableName: config.securityTable,

@@ -1,11 +1,16 @@
 /**
- * The document client the stores send through, with the AWS SDK loaded on first use: a cold start
- * that never calls DynamoDB (health, the route fallback, a refused request) does not pay for loading
- * `@aws-sdk/lib-dynamodb` and `@aws-sdk/client-dynamodb` (about 100 ms of module evaluation). The
- * command classes here carry a lib-dynamodb command's name and input; `LazyDocumentClient.send`
- * builds the SDK's own command from them once the SDK is loaded.
+ * The document client the stores send through: lib-dynamodb's commands and types (plain values in,
+ * plain values out), with two differences measured by bench/bundles.ts and bench/call-cost.ts.
+ * (1) The AWS SDK is loaded on the first send: a cold start that never calls DynamoDB (health, the
+ * route fallback, a refused request) does not pay for loading `@aws-sdk/client-dynamodb` (about
+ * 100 ms of module evaluation). (2) Values are converted here, with `@aws-sdk/util-dynamodb` (the
+ * converter lib-dynamodb uses, same options), and sent as the low-level command, so the client can
+ * cache its resolved middleware stack per command (`cacheMiddleware`, which lib-dynamodb's
+ * per-command marshalling middleware rules out): about a quarter of the SDK's CPU per call.
  */
-import type * as LibDynamoDb from '@aws-sdk/lib-dynamodb';
+import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type * as Converter from '@aws-sdk/util-dynamodb';
 import type {
   BatchGetCommandInput,
   BatchGetCommandOutput,
@@ -13,7 +18,6 @@ import type {
   BatchWriteCommandOutput,
   DeleteCommandInput,
   DeleteCommandOutput,
-  DynamoDBDocumentClient,
   GetCommandInput,
   GetCommandOutput,
   PutCommandInput,
@@ -93,36 +97,122 @@ export interface DocumentClient {
   send<I, O>(command: DocumentCommand<I, O>): Promise<O>;
 }
 
-interface Loaded {
-  readonly lib: typeof LibDynamoDb;
-  readonly client: DynamoDBDocumentClient;
+/**
+ * Where the plain values are in a command's input or output: `'item'` is an attribute map (each
+ * value converted), `'*'` every entry of a list or map, any other key that field. The fields are
+ * lib-dynamodb's for the same command.
+ */
+type Shape = 'item' | { readonly [field: string]: Shape };
+
+const ITEM = 'item';
+const WRITE_REQUESTS: Shape = { '*': { '*': { PutRequest: { Item: ITEM }, DeleteRequest: { Key: ITEM } } } };
+const KEYS: Shape = { '*': { Keys: { '*': ITEM } } };
+const CONDITIONAL = { Key: ITEM, ExpressionAttributeValues: ITEM } as const;
+
+/** Per command: the low-level command, and where the plain values are in its input and output. */
+const COMMANDS: Record<
+  CommandName,
+  { readonly sdk: keyof typeof DynamoDbSdk; readonly input: Shape; readonly output: Shape }
+> = {
+  GetCommand: { sdk: 'GetItemCommand', input: { Key: ITEM }, output: { Item: ITEM } },
+  PutCommand: {
+    sdk: 'PutItemCommand',
+    input: { Item: ITEM, ExpressionAttributeValues: ITEM },
+    output: { Attributes: ITEM },
+  },
+  UpdateCommand: { sdk: 'UpdateItemCommand', input: CONDITIONAL, output: { Attributes: ITEM } },
+  DeleteCommand: { sdk: 'DeleteItemCommand', input: CONDITIONAL, output: { Attributes: ITEM } },
+  QueryCommand: {
+    sdk: 'QueryCommand',
+    input: { ExclusiveStartKey: ITEM, ExpressionAttributeValues: ITEM },
+    output: { Items: { '*': ITEM }, LastEvaluatedKey: ITEM },
+  },
+  BatchGetCommand: {
+    sdk: 'BatchGetItemCommand',
+    input: { RequestItems: KEYS },
+    output: { Responses: { '*': { '*': ITEM } }, UnprocessedKeys: KEYS },
+  },
+  BatchWriteCommand: {
+    sdk: 'BatchWriteItemCommand',
+    input: { RequestItems: WRITE_REQUESTS },
+    output: { UnprocessedItems: WRITE_REQUESTS },
+  },
+  TransactGetCommand: {
+    sdk: 'TransactGetItemsCommand',
+    input: { TransactItems: { '*': { Get: { Key: ITEM } } } },
+    output: { Responses: { '*': { Item: ITEM } } },
+  },
+  TransactWriteCommand: {
+    sdk: 'TransactWriteItemsCommand',
+    input: {
+      TransactItems: {
+        '*': {
+          ConditionCheck: CONDITIONAL,
+          Put: { Item: ITEM, ExpressionAttributeValues: ITEM },
+          Delete: CONDITIONAL,
+          Update: CONDITIONAL,
+        },
+      },
+    },
+    output: {},
+  },
+};
+
+/** `value` with `convert` applied where `shape` says; everything else copied as is. */
+function converted(value: unknown, shape: Shape, convert: (item: Record<string, unknown>) => unknown): unknown {
+  if (value === undefined || value === null || typeof value !== 'object') return value;
+  if (shape === ITEM) return convert(value as Record<string, unknown>);
+  const every = shape['*'];
+  if (every !== undefined) {
+    if (Array.isArray(value)) return value.map((entry) => converted(entry, every, convert));
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, converted(entry, every, convert)]));
+  }
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [field, inner] of Object.entries(shape)) {
+    if (out[field] !== undefined) out[field] = converted(out[field], inner, convert);
+  }
+  return out;
 }
 
+interface Loaded {
+  readonly sdk: typeof DynamoDbSdk;
+  readonly converter: typeof Converter;
+  readonly client: DynamoDBClient;
+}
+
+/** lib-dynamodb's options on our document client: attributes set to `undefined` are left out. */
+const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
+
 /**
- * A `DocumentClient` over the document client `load` resolves to, loaded (with lib-dynamodb) on
- * the first send and kept. A load that fails is retried on the next send, and fails the request
- * closed (503), as any DynamoDB failure does.
+ * A `DocumentClient` over the DynamoDB client `load` resolves to, loaded (with the SDK) on the first
+ * send and kept. A load that fails is retried on the next send, and fails the request closed (503),
+ * as any DynamoDB failure does. Errors pass through as the SDK raises them (a failed condition's
+ * `Item` stays in the wire format, as with lib-dynamodb).
  */
 export class LazyDocumentClient implements DocumentClient {
-  readonly #load: () => Promise<DynamoDBDocumentClient>;
+  readonly #load: () => Promise<DynamoDBClient>;
   #loading: Promise<Loaded> | undefined;
   #loaded: Loaded | undefined;
 
-  constructor(load: () => Promise<DynamoDBDocumentClient>) {
+  constructor(load: () => Promise<DynamoDBClient>) {
     this.#load = load;
   }
 
   async send<I, O>(command: DocumentCommand<I, O>): Promise<O> {
-    const { lib, client } = this.#loaded ?? (await this.#loadOnce());
-    const Command = lib[command.commandName] as unknown as new (input: I) => Parameters<typeof client.send>[0];
-    return (await client.send(new Command(command.input))) as O;
+    const { sdk, converter, client } = this.#loaded ?? (await this.#loadOnce());
+    const spec = COMMANDS[command.commandName];
+    const Command = sdk[spec.sdk] as unknown as new (input: unknown) => Parameters<DynamoDBClient['send']>[0];
+    const input = converted(command.input, spec.input, (item) => converter.marshall(item, MARSHALL_OPTIONS));
+    const output = await client.send(new Command(input));
+    return converted(output, spec.output, (item) => converter.unmarshall(item as never)) as O;
   }
 
   async #loadOnce(): Promise<Loaded> {
-    this.#loading ??= Promise.all([import('@aws-sdk/lib-dynamodb'), this.#load()]).then(([lib, client]) => ({
-      lib,
-      client,
-    }));
+    this.#loading ??= Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('@aws-sdk/util-dynamodb'),
+      this.#load(),
+    ]).then(([sdk, converter, client]) => ({ sdk, converter, client }));
     try {
       this.#loaded = await this.#loading;
       return this.#loaded;
