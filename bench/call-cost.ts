@@ -1,11 +1,13 @@
 /**
  * Where the client CPU of one DynamoDB call goes: `GetItem` and `UpdateItem` sent one after the
- * other, timed with `process.cpuUsage` (user + system µs per call). The same calls go through the
- * document client (marshalling both ways) and the low-level client with prebuilt attribute maps;
- * through a stub HTTP handler that answers at once (the SDK's middleware stack, serialization and
- * parsing alone), the same without the signing middleware (what SigV4 costs), and over loopback
- * HTTP to DynamoDB Local (what the HTTP client adds), with a new default handler or the one shared
- * keep-alive handler the runtime uses. Three rounds in turn, medians reported.
+ * other, timed with `process.cpuUsage` (user + system µs per call). The same calls go through
+ * lib-dynamodb's document client (marshalling both ways, middleware resolved per send), the
+ * low-level client with prebuilt attribute maps (with and without `cacheMiddleware`), and the
+ * stores' own `LazyDocumentClient` (util-dynamodb conversion, low-level commands, cached
+ * middleware); through a stub HTTP handler that answers at once (the SDK's middleware stack,
+ * serialization and parsing alone), the same without the signing middleware (what SigV4 costs),
+ * and over loopback HTTP to DynamoDB Local (what the HTTP client adds), with the SDK's default
+ * handler or the runtime's client (`loadDynamoDbClient`: shared keep-alive agents, cached middleware). Three rounds in turn, medians reported.
  * `npx tsx bench/call-cost.ts` (BENCH_CALLS per variant and round, default 1000).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +23,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadDynamoDbClient } from '../lambdas/lib/clients.js';
+import {
+  GetCommand as OurGet,
+  LazyDocumentClient,
+  UpdateCommand as OurUpdate,
+} from '../lambdas/lib/stores/document-client.js';
 import { startDynamoDb } from '../local/dynamodb.js';
 import { median, round, table } from './stats.js';
 
@@ -89,6 +96,22 @@ const low = (client: DynamoDBClient) => ({
     ),
 });
 
+const ours = (client: DynamoDBClient) => {
+  const d = new LazyDocumentClient(async () => client);
+  return {
+    get: () => d.send(new OurGet({ TableName: TABLE, Key: { pk: ITEM.pk }, ConsistentRead: true })),
+    update: () =>
+      d.send(
+        new OurUpdate({
+          TableName: TABLE,
+          Key: { pk: ITEM.pk },
+          ...UPDATE,
+          ExpressionAttributeValues: { ':one': 1, ':expiresAt': ITEM.expiresAt },
+        }),
+      ),
+  };
+};
+
 const doc = (client: DynamoDBClient) => {
   const d = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   return {
@@ -122,12 +145,13 @@ async function main(): Promise<void> {
     );
     await plain.send(new PutItemCommand({ TableName: TABLE, Item: RAW_ITEM }));
 
-    const stub = (body: string) =>
+    const stub = (body: string, cacheMiddleware = false) =>
       new DynamoDBClient({
         endpoint: db.endpoint,
         region,
         credentials: CREDENTIALS,
         requestHandler: stubHandler(body),
+        cacheMiddleware,
       });
     const getBody = JSON.stringify({ Item: RAW_ITEM });
     const updateBody = '{}';
@@ -136,7 +160,7 @@ async function main(): Promise<void> {
       client.middlewareStack.remove('httpSigningMiddleware');
       return client;
     };
-    const ours = await loadDynamoDbClient({ endpoint: db.endpoint, region, credentials: db.credentials });
+    const runtimeClient = await loadDynamoDbClient({ endpoint: db.endpoint, region, credentials: db.credentials });
 
     const variants: [string, Call][] = [];
     for (const [op, body] of [
@@ -145,13 +169,14 @@ async function main(): Promise<void> {
     ] as const) {
       const pick = (c: { get: Call; update: Call }) => (op === 'GetItem' ? c.get : c.update);
       variants.push(
-        [`${op} document client, stub HTTP`, pick(doc(stub(body)))],
+        [`${op} lib-dynamodb document client, stub HTTP`, pick(doc(stub(body)))],
         [`${op} low-level, stub HTTP`, pick(low(stub(body)))],
+        [`${op} low-level, stub HTTP, cacheMiddleware`, pick(low(stub(body, true)))],
         [`${op} low-level, stub HTTP, unsigned`, pick(low(unsigned(body)))],
-        [`${op} document client, loopback, default handler`, pick(doc(plain))],
+        [`${op} ours (LazyDocumentClient), stub HTTP, cacheMiddleware`, pick(ours(stub(body, true)))],
+        [`${op} lib-dynamodb document client, loopback, default handler`, pick(doc(plain))],
         [`${op} low-level, loopback, default handler`, pick(low(plain))],
-        [`${op} document client, loopback, ours (shared agent)`, pick(doc(ours))],
-        [`${op} low-level, loopback, ours (shared agent)`, pick(low(ours))],
+        [`${op} ours (LazyDocumentClient), loopback, runtime client`, pick(ours(runtimeClient))],
       );
     }
     const runs = new Map<string, Row[]>();
@@ -174,7 +199,7 @@ async function main(): Promise<void> {
       )}\n`,
     );
     plain.destroy();
-    ours.destroy();
+    runtimeClient.destroy();
   } finally {
     await db.stop();
     await rm(dataDir, { recursive: true, force: true });
