@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import type { ConversationStore } from './conversation.js';
 import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
-import { visitorView, type ChatMessage, type Owner } from './conversation.js';
+import { visitorView, type ChatMessage, type ConversationSummary, type Owner } from './conversation.js';
 import type { EventSource } from './audit-events.js';
 import {
   guardedSystemPrompt,
@@ -49,6 +49,11 @@ export interface ChatTurn {
   readonly source?: EventSource;
   /** The turn's budget reservation and the pause switch (design §12), begun by the HTTP layer. */
   readonly spend?: TurnSpend;
+  /**
+   * The session's summary, read by the HTTP layer with the security checks: with it the claim
+   * and the user's message are one conditional write (issue 20).
+   */
+  readonly seen?: Promise<ConversationSummary | undefined>;
 }
 
 /** Who asks for a turn, as the HTTP layer verified it. */
@@ -64,6 +69,7 @@ export interface TurnCaller {
   readonly route?: string;
   readonly actor?: string;
   readonly spend?: TurnSpend;
+  readonly seen?: Promise<ConversationSummary | undefined>;
 }
 
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
@@ -75,6 +81,7 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     origin: caller.corsOrigin,
     requestId: caller.requestId,
     ...(caller.spend ? { spend: caller.spend } : {}),
+    ...(caller.seen ? { seen: caller.seen } : {}),
     ...(caller.ip === undefined
       ? {}
       : {
@@ -130,33 +137,45 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
   const screened = await screenInput(runtime, callerOf(turn), turn.message);
   const system = await guardedSystemPrompt(runtime, config.llm.systemPrompt);
   const now = clock();
-  const [seq, history, tokenizer] = await Promise.all([
-    conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
-    conversations.recentMessages(turn.sessionId, config.llm.contextMessages, now),
-    loadTokenizer(),
-  ]);
-  const last = history.at(-1);
-  const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
-  let answerSeq: number;
-  let context: readonly ChatMessage[];
+  const userMessage: ChatMessage = {
+    role: 'user',
+    content: screened.text,
+    createdAt: iso(now),
+    ...(screened.action === 'block' ? { blocked: true as const } : {}),
+  };
   /** Gives back reserved slots nothing was stored in, so `messageCount` stays the number stored. */
   const release = async (count: number) => {
     await conversations.releaseTurn(turn.sessionId, count).catch((error: unknown) => {
       logger.error('could not release unused message slots', { requestId: turn.requestId, count, error });
     });
   };
-  if (retried) {
+  const claim = { sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now };
+  // One conditional write claims the session and stores the message, next to the context read
+  // (issue 20). Not for an idempotent request: its retry must first see what an earlier attempt
+  // stored. Otherwise (or when the session changed since it was read) claim first, then store.
+  const seen = turn.turnKey === undefined ? turn.seen : undefined;
+  const [claimed, history, tokenizer] = await Promise.all([
+    seen !== undefined
+      ? seen.then((summary) => conversations.claimWithMessage({ ...claim, seen: summary, message: userMessage }))
+      : conversations.beginTurn(claim).then((seq) => ({ seq, key: undefined })),
+    conversations.recentMessages(turn.sessionId, config.llm.contextMessages + 1, now),
+    loadTokenizer(),
+  ]);
+  const { seq } = claimed;
+  const last = history.at(-1);
+  const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
+  let answerSeq: number;
+  let context: readonly ChatMessage[];
+  if (claimed.key !== undefined) {
+    answerSeq = seq + 1;
+    // The context read ran alongside the write: it may already hold the new message.
+    context = [...history.filter((m) => m.key !== claimed.key), userMessage].slice(-config.llm.contextMessages);
+  } else if (retried) {
     // The first attempt stored this message and then failed: answer it, reserve one slot only.
     await conversations.releaseTurn(turn.sessionId, 1);
     answerSeq = seq;
-    context = history;
+    context = history.slice(-config.llm.contextMessages);
   } else {
-    const userMessage: ChatMessage = {
-      role: 'user',
-      content: screened.text,
-      createdAt: iso(now),
-      ...(screened.action === 'block' ? { blocked: true as const } : {}),
-    };
     try {
       await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
     } catch (error) {

@@ -82,6 +82,24 @@ export interface ConversationStore {
     now: number;
   }): Promise<number>;
   /**
+   * Claims `sessionId` for `owner`, reserving `count` sequence numbers from the returned one,
+   * and stores `message` under it in the same conditional write (a transaction) when the session
+   * is still as `seen` (its summary read earlier; undefined: it did not exist); `key` is then the
+   * stored message's. When the session changed since it was read, or the engine has no
+   * transactions, it only claims, as `beginTurn` (no `key`): the caller stores the message with
+   * `appendMessage`. Throws `NotFoundError` when the session belongs to someone else. No message
+   * is ever stored in a session its caller does not own.
+   */
+  claimWithMessage(input: {
+    sessionId: string;
+    owner: Owner;
+    origin: string | undefined;
+    count: number;
+    now: number;
+    seen: ConversationSummary | undefined;
+    message: ChatMessage;
+  }): Promise<{ seq: number; key?: string }>;
+  /**
    * Stores one message under a sequence number reserved by `beginTurn`, tagged with `turnKey`
    * when an idempotent request stores it; returns its key.
    */
