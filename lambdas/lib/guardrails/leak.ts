@@ -51,11 +51,14 @@ const lettersAndDigits = (text: string) =>
 export function canaryPrefixStart(text: string, canary: string, maxChars: number): number | undefined {
   const target = lettersAndDigits(canary);
   let start: number | undefined;
+  let folded = '';
   for (let i = text.length - 1; i >= Math.max(0, text.length - maxChars); i--) {
-    const folded = lettersAndDigits(text.slice(i));
+    const longer = lettersAndDigits(text.slice(i));
     // A longer suffix folds to at least as much: a whole canary is `leaks`' to find.
-    if (folded.length >= target.length) break;
-    if (folded !== '' && target.startsWith(folded)) start = i;
+    if (longer.length >= target.length) break;
+    // The start is where the first letter or digit of a prefix is, not a separator before it.
+    if (longer.length > folded.length && target.startsWith(longer)) start = i;
+    folded = longer;
   }
   return start;
 }

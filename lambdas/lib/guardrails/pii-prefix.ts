@@ -10,8 +10,7 @@
  * libphonenumber reads them), spaces, the punctuation libphonenumber accepts in a number
  * (`VALID_PUNCTUATION`, and plus signs), and the extension markers it knows in English.
  */
-const NUMBER_RUN =
-  /(?:[\p{Nd}\s\-‐‑‒–—―−ー－/／.()（）[\]［］~⁓∼～+＋#]|ext(?:ension)?|x)*$/iu;
+const NUMBER_RUN = /(?:[\p{Nd}\s\-‐‑‒–—―−ー－/／.()（）[\]［］~⁓∼～+＋#]|ext(?:ension)?|x)*$/iu;
 
 /** Where a number may begin inside such a run. */
 const NUMBER_START = /[\p{Nd}(（+＋]/u;

@@ -178,28 +178,25 @@ describe('checkedWindows, PII across windows', () => {
     ['US_SOCIAL_SECURITY_NUMBER', '123-45-6789'],
     ['US_SOCIAL_SECURITY_NUMBER', '123 45 6789'],
     ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
-  ])(
-    'should release the %s %s only masked, whatever the window and delta boundaries',
-    async (entity, value) => {
-      // Prepare
-      const answer = `Sure. You can use ${value} for that, or ask again.`;
-      const masked = findPii(answer, new Set(LOCAL_PII_ENTITIES)).masked;
-      expect(masked).toBe(`Sure. You can use {${entity}} for that, or ask again.`);
-      const failures: string[] = [];
+  ])('should release the %s %s only masked, whatever the window and delta boundaries', async (entity, value) => {
+    // Prepare
+    const answer = `Sure. You can use ${value} for that, or ask again.`;
+    const masked = findPii(answer, new Set(LOCAL_PII_ENTITIES)).masked;
+    expect(masked).toBe(`Sure. You can use {${entity}} for that, or ask again.`);
+    const failures: string[] = [];
 
-      // Act
-      for (const windowChars of [8, 12, 16, 20, 24, 28]) {
-        for (const parts of splits(answer)) {
-          const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canaryOf(systemPrompt)));
-          const released = chunks.map((c) => (c.kind === 'text' ? c.text : `[${c.kind}]`)).join('');
-          if (released !== masked) failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
-        }
+    // Act
+    for (const windowChars of [8, 12, 16, 20, 24, 28]) {
+      for (const parts of splits(answer)) {
+        const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canaryOf(systemPrompt)));
+        const released = chunks.map((c) => (c.kind === 'text' ? c.text : `[${c.kind}]`)).join('');
+        if (released !== masked) failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
       }
+    }
 
-      // Assess
-      expect(failures.slice(0, 3)).toEqual([]);
-    },
-  );
+    // Assess
+    expect(failures.slice(0, 3)).toEqual([]);
+  });
 
   it('should keep releasing a long run of digits, holding at most MAX_HELD_CHARS of it', async () => {
     // Prepare
@@ -238,23 +235,26 @@ describe('checkedWindows, the canary across windows', () => {
     ['spaced out', canary.split('').join(' ')],
     ['spaced out with commas', canary.split('').join(', ')],
     ['in upper case groups', canary.toUpperCase().replace(/(.{4})/g, '$1 ')],
-  ])('should block the canary %s before any of it is released, wherever the windows cut it', async (_name, spelling) => {
-    // Prepare
-    const answer = `${lead}${spelling} and that is all.`;
-    const failures: string[] = [];
+  ])(
+    'should block the canary %s before any of it is released, wherever the windows cut it',
+    async (_name, spelling) => {
+      // Prepare
+      const answer = `${lead}${spelling} and that is all.`;
+      const failures: string[] = [];
 
-    // Act
-    for (const windowChars of [8, 12, 20, 24, 30, 40]) {
-      for (const parts of splits(answer)) {
-        const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canary));
-        const released = chunks.flatMap((c) => (c.kind === 'text' ? [c.text] : [])).join('');
-        if (chunks.at(-1)?.kind !== 'blocked' || !lead.startsWith(released)) {
-          failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
+      // Act
+      for (const windowChars of [8, 12, 20, 24, 30, 40]) {
+        for (const parts of splits(answer)) {
+          const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canary));
+          const released = chunks.flatMap((c) => (c.kind === 'text' ? [c.text] : [])).join('');
+          if (chunks.at(-1)?.kind !== 'blocked' || !lead.startsWith(released)) {
+            failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
+          }
         }
       }
-    }
 
-    // Assess
-    expect(failures.slice(0, 3)).toEqual([]);
-  });
+      // Assess
+      expect(failures.slice(0, 3)).toEqual([]);
+    },
+  );
 });
