@@ -7,13 +7,14 @@
 
 /**
  * What phone, card and Social Security numbers are written with: digits of any script (as
- * libphonenumber reads them), spaces, the punctuation libphonenumber accepts in a number
- * (`VALID_PUNCTUATION`, and plus signs), and the extension markers it knows in English.
+ * libphonenumber reads them), spaces, the punctuation libphonenumber accepts in a number (its
+ * `VALID_PUNCTUATION` and `PLUS_CHARS`), and the extension markers it knows in English.
  */
-const NUMBER_RUN = /(?:[\p{Nd}\s\-‐‑‒–—―−ー－/／.()（）[\]［］~⁓∼～+＋#]|ext(?:ension)?|x)*$/iu;
+const NUMBER_RUN =
+  /(?:[\p{Nd}\s\u00AD\u200B\u2060\-\u2010-\u2015\u2212\u30FC\uFF0D/\uFF0F.\uFF0E()\uFF08\uFF09\uFF3B\uFF3D[\]~\u2053\u223C\uFF5E+\uFF0B#]|ext(?:ension)?|x)*$/iu;
 
 /** Where a number may begin inside such a run. */
-const NUMBER_START = /[\p{Nd}(（+＋]/u;
+const NUMBER_START = /[\p{Nd}(\uFF08+\uFF0B]/u;
 
 /** A trailing IBAN as `pii.ts` finds one: country code, check digits, then groups of upper-case letters and digits. */
 const IBAN_RUN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9])*\s*$/;
