@@ -112,8 +112,13 @@ export interface PreparedTurn {
     blocked?: boolean,
     generated?: string,
   ): Promise<{ message: ChatMessage; key: string }>;
-  /** Gives back the answer's slot when there is no answer to keep; `error` is why (for what is charged). */
-  abandon(error?: unknown): Promise<void>;
+  /**
+   * Gives back the answer's slot when there is no answer to keep; `error` is why and `generated`
+   * what the model produced before it ended (both for what is charged).
+   */
+  abandon(error?: unknown, generated?: string): Promise<void>;
+  /** Gives back the answer's slot and the whole reservation: the turn was never run (no model call). */
+  cancel(): Promise<void>;
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
@@ -197,8 +202,11 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     request: { system, messages, maxOutputTokens: config.llm.maxOutputTokens, onUsage: meter.onUsage },
     finish: (content, partial = false, blocked = false, generated = content) =>
       store(content, partial, blocked, generated),
-    abandon: async (error) => {
-      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, ''), false)]);
+    abandon: async (error, generated = '') => {
+      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, generated), false)]);
+    },
+    cancel: async () => {
+      await Promise.all([release(1), turn.spend?.release()]);
     },
   };
   if (screened.action !== 'block') return prepared;
@@ -273,14 +281,17 @@ export async function* streamChatTurn(
     yield { type: 'done', sessionId: turn.sessionId, message: visitorView(prepared.blocked.message) };
     return;
   }
+  /** What was released to the reader. */
   let content = '';
+  /** What the model produced, released or not (held in a window, or blocked): what an estimate counts. */
+  let generated = '';
   let blocked = false;
   let settled = false;
   const keepWhatWeHave = async (error?: unknown) => {
     settled = true;
     try {
-      if (content === '') await prepared.abandon(error);
-      else await prepared.finish(content, true);
+      if (content === '') await prepared.abandon(error, generated);
+      else await prepared.finish(content, true, false, generated);
     } catch (error) {
       runtime.logger.error('could not store the partial answer', { requestId: turn.requestId, error });
     }
@@ -288,7 +299,7 @@ export async function* streamChatTurn(
   try {
     try {
       // Only text the output checks passed is released (design §13).
-      const deltas = runtime.model.stream({ ...prepared.request, signal });
+      const deltas = counted(runtime.model.stream({ ...prepared.request, signal }), (delta) => (generated += delta));
       for await (const chunk of screenStream(runtime, callerOf(turn), deltas, prepared.request.system)) {
         if (chunk.kind === 'blocked') {
           blocked = true;
@@ -307,8 +318,8 @@ export async function* streamChatTurn(
     }
     settled = true;
     const { message } = blocked
-      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content)
-      : await prepared.finish(content);
+      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, generated)
+      : await prepared.finish(content, false, false, generated);
     yield { type: 'done', sessionId: turn.sessionId, message: visitorView(message) };
   } catch (error) {
     runtime.logger.error('could not store the streamed answer', { requestId: turn.requestId, error });
@@ -316,5 +327,13 @@ export async function* streamChatTurn(
   } finally {
     // The reader left at a `token`: keep the partial answer.
     if (!settled) await keepWhatWeHave();
+  }
+}
+
+/** Passes `deltas` through, telling `onDelta` each one as it comes. */
+async function* counted(deltas: AsyncIterable<string>, onDelta: (delta: string) => void): AsyncGenerator<string> {
+  for await (const delta of deltas) {
+    onDelta(delta);
+    yield delta;
   }
 }

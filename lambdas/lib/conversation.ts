@@ -9,6 +9,20 @@ import type { Page, PagePosition } from './stores/pagination.js';
 /** Who a session belongs to: an anonymous widget or a verified user. */
 export type Owner = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
 
+/** How an owner is written in keys and on the `META` item: `user:<id>` or `anonymous`. */
+export const ownerValue = (owner: Owner): string => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
+
+/** The owner a caller would be: the verified user of its token, else anonymous. */
+export const ownerOf = (userId: string | undefined): Owner =>
+  userId === undefined ? { kind: 'anonymous' } : { kind: 'user', userId };
+
+/**
+ * A session as one owner would use it: `<sessionId>|<owner value>`. A session only serves callers
+ * with its owner's value, so what is counted under this key (the session rate tier, the session
+ * budget) is never consumed by a stranger's requests, which are refused with 404.
+ */
+export const sessionOwnerKey = (sessionId: string, owner: Owner): string => `${sessionId}|${ownerValue(owner)}`;
+
 /** Who wrote a message: the visitor or the model. */
 export type MessageRole = 'user' | 'assistant';
 

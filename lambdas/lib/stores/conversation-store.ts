@@ -16,6 +16,7 @@ import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { boundedKeyPart } from './key-part.js';
+import { ownerValue } from '../conversation.js';
 import { CONVERSATIONS_SCHEMA } from './table-schema.js';
 import type {
   ChatMessage,
@@ -36,7 +37,6 @@ export const ownerIndexKey = (userId: string): string => `USER#${boundedKeyPart(
 /** The index sort key of a session: creation time, then id. */
 export const listIndexKey = (createdAt: string, sessionId: string): string =>
   `${createdAt}#${boundedKeyPart(sessionId)}`;
-const ownerValue = (owner: Owner) => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 5;
