@@ -1,7 +1,7 @@
 /**
  * DynamoDB calls and sequential round-trip depth per request type, and Secrets Manager calls per
  * warm request. The real handlers run on a real runtime (`createRuntime`) whose document client
- * talks to dynalite on loopback through an SDK middleware that records every command's start and
+ * talks to DynamoDB Local (dynalite where Java is missing) on loopback through an SDK middleware that records every command's start and
  * end; secrets come from `SecretsManagerSource` over a `SecretsManagerClient` mocked with
  * aws-sdk-client-mock, which counts every command sent.
  *
@@ -13,8 +13,8 @@
  * started after the handler answered (fire-and-forget audit writes) are counted apart. Chats run
  * with every token budget on (design §12), and once more with them off for comparison.
  */
-import { createRequire } from 'node:module';
-import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import {
   BatchGetSecretValueCommand,
   GetSecretValueCommand,
@@ -32,7 +32,7 @@ import { createRuntime } from '../lambdas/lib/runtime.js';
 import { SecretsManagerSource, secretIdsFor } from '../lambdas/lib/secrets/secrets-manager.js';
 import { SECRET_NAMES } from '../lambdas/lib/secrets.js';
 import { CONVERSATIONS_SCHEMA, SECURITY_SCHEMA } from '../lambdas/lib/stores/table-schema.js';
-import { ensureTables } from '../local/dynamodb.js';
+import { ensureTables, startDynamoDb } from '../local/dynamodb.js';
 import { HANDLERS } from '../local/handlers.js';
 import { apiEvent, makeKeys, type EventInput } from '../test/helpers/fake-runtime.js';
 
@@ -100,14 +100,9 @@ const context = (): Context =>
 
 /** Measures every request type `repeat` times (the last, warm one is reported). */
 export async function benchCalls(repeat: number): Promise<CallsResult> {
-  const dynalite = (createRequire(import.meta.url)('dynalite') as (o: Record<string, unknown>) => Server)({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolve) => dynalite.listen(0, '127.0.0.1', resolve));
-  const address = dynalite.address();
-  const endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  // DynamoDB Local (the real engine, with transactions) when Java is present, else dynalite.
+  const engine = await startDynamoDb('memory', tmpdir());
+  const { endpoint } = engine;
   const secretsManager = mockClient(SecretsManagerClient);
   try {
     const config = loadConfig({
@@ -211,6 +206,11 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       ['POST /v1/chat (no token, budgets off)', 'post-chat (budgets off)', chat('bench-anonymous-off')],
       ['POST /v1/chat (token)', 'post-chat', chat('bench-user-session', { Authorization: `Bearer ${token}` })],
       [
+        'POST /v1/chat/stream (token)',
+        'post-chat-stream',
+        { ...chat('bench-user-session', { Authorization: `Bearer ${token}` }), path: '/v1/chat/stream' },
+      ],
+      [
         'POST /v1/tokens',
         'mint-token',
         {
@@ -261,6 +261,9 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
       const run = handlers[handler];
       if (!run) throw new Error(`no handler ${handler}`);
       const response = await run(event, context());
+      // A streamed answer is answered once its last event is read.
+      const body: unknown = (response as { body?: unknown }).body;
+      if (body instanceof Readable) for await (const chunk of body) void chunk;
       const answeredAt = performance.now();
       await drain();
       const onPath = log.filter((c) => c.start < answeredAt && c.end !== undefined && c.end <= answeredAt);
@@ -307,6 +310,6 @@ export async function benchCalls(repeat: number): Promise<CallsResult> {
     };
   } finally {
     secretsManager.restore();
-    await new Promise<void>((resolve) => dynalite.close(() => resolve()));
+    await engine.stop();
   }
 }

@@ -9,6 +9,7 @@ import { ValidationError } from '../lib/errors.js';
 import { defineHandler } from '../http/handler.js';
 import { route } from '../http/routes.js';
 import { idempotencyKeyOf } from '../http/idempotency.js';
+import { requestSignal } from '../http/request-signal.js';
 
 async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> {
   // JSON never holds a raw newline, so each event is exactly one `data:` line.
@@ -17,7 +18,7 @@ async function* sse(events: AsyncIterable<StreamEvent>): AsyncGenerator<string> 
 
 export const { handler, build, facts } = defineHandler(
   route('POST /v1/chat/stream'),
-  async ({ body, event, state, runtime }) => {
+  async ({ body, event, state, runtime, context }) => {
     if (idempotencyKeyOf(event) !== undefined) {
       // A stream cannot be replayed: refuse rather than let a client believe retries are safe.
       throw new ValidationError('Idempotency-Key is supported on POST /v1/chat only.', [
@@ -36,11 +37,14 @@ export const { handler, build, facts } = defineHandler(
       })(),
     );
     // The reader went away (or the stream ended): stop the model call. A reader gone before the
-    // first event never ran the turn, so its token reservation is given back here.
+    // first event never ran the turn, so its answer slot and token reservation are given back here.
     stream.once('close', () => {
       reader.abort();
-      if (!started) void turn.spend?.release();
+      if (!started) void prepared.cancel();
     });
+    // A stream nobody starts reading by the deadline (or whose client is gone) is closed, so what
+    // it holds is given back rather than kept until the day ends.
+    requestSignal(context).addEventListener('abort', () => started || stream.destroy(), { once: true });
     return {
       statusCode: 200,
       headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' },

@@ -10,6 +10,7 @@ import type { ZodType, z } from 'zod';
 import { adminAudit } from './middleware/audit.js';
 import { auth } from './middleware/auth/index.js';
 import { bodyLimit } from './middleware/body-limit.js';
+import { awaitChecks } from './middleware/checks.js';
 import { cors } from './middleware/cors.js';
 import { errorMapper } from './middleware/errors.js';
 import { requestContext } from './middleware/request-context.js';
@@ -125,6 +126,7 @@ export function defineHandler<B extends Schema = undefined, Q extends Schema = u
           clock,
         }),
       );
+      chain.use(awaitChecks());
     }
     chain.use(validate({ body: facts.body, query: facts.query, params: facts.params }));
     const handler = chain.handler(async (event, context) => {

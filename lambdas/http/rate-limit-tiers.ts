@@ -10,6 +10,7 @@ import { clientKey, type LimitCheck } from '../lib/rate-limiter.js';
 import { abuseChecks } from '../lib/guardrails/abuse.js';
 import type { AppRequest } from './request.js';
 import { sessionIdSchema } from '../lib/schemas.js';
+import { ownerOf, sessionOwnerKey } from '../lib/conversation.js';
 
 /** The session a request is about, when it names a well-formed one (validation comes later). */
 function sessionOf(request: AppRequest): string | undefined {
@@ -20,13 +21,9 @@ function sessionOf(request: AppRequest): string | undefined {
   return sessionIdSchema.safeParse(candidate).success ? (candidate as string) : undefined;
 }
 
-/**
- * The session tier's key: the session and the owner the caller would be (`user:<id>` with a verified
- * token, else `anonymous`). A session only serves callers with its owner's value, so requests that
- * cannot use the session (a stranger's, answered 404) never count against its owner.
- */
+/** The session tier's key: the session and the owner the caller would be (see `sessionOwnerKey`). */
 function sessionTierKey(session: string, state: AppRequest['context']['app']): string {
-  return `${session}|${state.token ? `user:${state.token.userId}` : 'anonymous'}`;
+  return sessionOwnerKey(session, ownerOf(state.token?.userId));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { LimitResult } from '../lib/rate-limiter.js';
 import type { VerifiedToken } from '../lib/tokens.js';
 import type { TurnSpend } from '../lib/turn-spend.js';
+import type { ConversationSummary } from '../lib/conversation.js';
 
 /** What the chain learns about one request. */
 export interface RequestState {
@@ -28,6 +29,13 @@ export interface RequestState {
   input?: { body: unknown; query: unknown; params: unknown };
   /** Chat routes: the turn's pause check and budget reservation, begun before rate limiting. */
   spend?: TurnSpend;
+  /** Chat routes: the session's summary, read with the security checks (see `ChatTurn.seen`). */
+  seen?: Promise<ConversationSummary | undefined>;
+  /**
+   * Security checks begun but not yet awaited (revocation, rate limits), in chain order: their
+   * DynamoDB calls go out together in one wave; `awaitChecks` takes their verdicts in this order.
+   */
+  checks?: Array<Promise<void>>;
   /** The error code of the response, for the access log. */
   errorCode?: string;
 }
@@ -38,6 +46,16 @@ export interface AppContext extends Context {
 }
 
 export type AppRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AppContext>;
+
+/**
+ * Begins a security check whose verdict (`check` rejects to refuse) is taken later, by
+ * `awaitChecks`, in the order the checks were begun; the check's calls go out at once.
+ */
+export function deferCheck(state: RequestState, check: Promise<void>): void {
+  // Awaited by `awaitChecks`, or never when an earlier step fails: never an unhandled rejection.
+  check.catch(() => undefined);
+  (state.checks ??= []).push(check);
+}
 
 /** The route path a request is about: its template, or for unmatched requests the path itself. */
 export function routePath(event: APIGatewayProxyEvent): string {

@@ -8,6 +8,7 @@
  * adapter is `stores/budget-store.ts`.
  */
 import { randomInt } from 'node:crypto';
+import { ownerOf, sessionOwnerKey, type Owner } from './conversation.js';
 import { ServiceUnavailableError, type BudgetScope } from './errors.js';
 
 /** Daily budgets in tokens (input + output); 0 turns one off. */
@@ -166,7 +167,7 @@ export class Budgets {
     const counters: ScopeCounter[] = [];
     const add = (scope: BudgetScope, key: string, cap: number) =>
       counters.push({ scope, ref: { scope, key, day }, cap });
-    if (session > 0) add('session', subject.sessionId, session);
+    if (session > 0) add('session', sessionOwnerKey(subject.sessionId, ownerOf(subject.userId)), session);
     if (subject.userId !== undefined && user > 0) add('user', subject.userId, user);
     if (subject.userId === undefined && ip > 0) add('ip', subject.clientKey, ip);
     if (deployment > 0) add('deployment', String(this.#pickShard(this.#limits.deploymentShards)), this.shardCap);
@@ -250,14 +251,22 @@ export class Budgets {
     );
   }
 
-  /** A day's usage of the deployment (every shard), one user or one session. */
-  async usage(day: string, subject: { userId?: string; sessionId?: string }): Promise<ScopeUsage> {
+  /**
+   * A day's usage of the deployment (every shard), one user or one session; a session's is its
+   * owner's (`sessionOwner`, anonymous when not given): what strangers reserved was given back.
+   */
+  async usage(
+    day: string,
+    subject: { userId?: string; sessionId?: string; sessionOwner?: Owner },
+  ): Promise<ScopeUsage> {
     const scope: BudgetScope =
       subject.userId !== undefined ? 'user' : subject.sessionId !== undefined ? 'session' : 'deployment';
+    const keyOf = (): string =>
+      subject.userId ?? sessionOwnerKey(subject.sessionId ?? '', subject.sessionOwner ?? ownerOf(undefined));
     const refs: BudgetCounterRef[] =
       scope === 'deployment'
         ? Array.from({ length: this.#limits.deploymentShards }, (_, i) => ({ scope, key: String(i), day }))
-        : [{ scope, key: subject.userId ?? subject.sessionId ?? '', day }];
+        : [{ scope, key: keyOf(), day }];
     const counters = await this.#store.read(refs);
     const sum = (field: keyof BudgetCounter) => counters.reduce((total, c) => total + c[field], 0);
     const inputTokens = sum('inputTokens');

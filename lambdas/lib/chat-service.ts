@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import type { ConversationStore } from './conversation.js';
 import type { ModelProvider } from './llm/index.js';
 import type { ChatRequest } from './schemas.js';
-import { visitorView, type ChatMessage, type Owner } from './conversation.js';
+import { visitorView, type ChatMessage, type ConversationSummary, type Owner } from './conversation.js';
 import type { EventSource } from './audit-events.js';
 import {
   guardedSystemPrompt,
@@ -49,6 +49,11 @@ export interface ChatTurn {
   readonly source?: EventSource;
   /** The turn's budget reservation and the pause switch (design §12), begun by the HTTP layer. */
   readonly spend?: TurnSpend;
+  /**
+   * The session's summary, read by the HTTP layer with the security checks: with it the claim
+   * and the user's message are one conditional write (issue 20).
+   */
+  readonly seen?: Promise<ConversationSummary | undefined>;
 }
 
 /** Who asks for a turn, as the HTTP layer verified it. */
@@ -64,6 +69,7 @@ export interface TurnCaller {
   readonly route?: string;
   readonly actor?: string;
   readonly spend?: TurnSpend;
+  readonly seen?: Promise<ConversationSummary | undefined>;
 }
 
 /** The turn a validated chat request asks for: the token's user owns it, or nobody (anonymous). */
@@ -75,6 +81,7 @@ export function chatTurnOf(body: ChatRequest, caller: TurnCaller): ChatTurn {
     origin: caller.corsOrigin,
     requestId: caller.requestId,
     ...(caller.spend ? { spend: caller.spend } : {}),
+    ...(caller.seen ? { seen: caller.seen } : {}),
     ...(caller.ip === undefined
       ? {}
       : {
@@ -112,8 +119,13 @@ export interface PreparedTurn {
     blocked?: boolean,
     generated?: string,
   ): Promise<{ message: ChatMessage; key: string }>;
-  /** Gives back the answer's slot when there is no answer to keep; `error` is why (for what is charged). */
-  abandon(error?: unknown): Promise<void>;
+  /**
+   * Gives back the answer's slot when there is no answer to keep; `error` is why and `generated`
+   * what the model produced before it ended (both for what is charged).
+   */
+  abandon(error?: unknown, generated?: string): Promise<void>;
+  /** Gives back the answer's slot and the whole reservation: the turn was never run (no model call). */
+  cancel(): Promise<void>;
 }
 
 /** Claims the session, stores the user's message and builds the model request. */
@@ -125,33 +137,45 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
   const screened = await screenInput(runtime, callerOf(turn), turn.message);
   const system = await guardedSystemPrompt(runtime, config.llm.systemPrompt);
   const now = clock();
-  const [seq, history, tokenizer] = await Promise.all([
-    conversations.beginTurn({ sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now }),
-    conversations.recentMessages(turn.sessionId, config.llm.contextMessages, now),
-    loadTokenizer(),
-  ]);
-  const last = history.at(-1);
-  const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
-  let answerSeq: number;
-  let context: readonly ChatMessage[];
+  const userMessage: ChatMessage = {
+    role: 'user',
+    content: screened.text,
+    createdAt: iso(now),
+    ...(screened.action === 'block' ? { blocked: true as const } : {}),
+  };
   /** Gives back reserved slots nothing was stored in, so `messageCount` stays the number stored. */
   const release = async (count: number) => {
     await conversations.releaseTurn(turn.sessionId, count).catch((error: unknown) => {
       logger.error('could not release unused message slots', { requestId: turn.requestId, count, error });
     });
   };
-  if (retried) {
+  const claim = { sessionId: turn.sessionId, owner: turn.owner, origin: turn.origin, count: 2, now };
+  // One conditional write claims the session and stores the message, next to the context read
+  // (issue 20). Not for an idempotent request: its retry must first see what an earlier attempt
+  // stored. Otherwise (or when the session changed since it was read) claim first, then store.
+  const seen = turn.turnKey === undefined ? turn.seen : undefined;
+  const [claimed, history, tokenizer] = await Promise.all([
+    seen !== undefined
+      ? seen.then((summary) => conversations.claimWithMessage({ ...claim, seen: summary, message: userMessage }))
+      : conversations.beginTurn(claim).then((seq) => ({ seq, key: undefined })),
+    conversations.recentMessages(turn.sessionId, config.llm.contextMessages + 1, now),
+    loadTokenizer(),
+  ]);
+  const { seq } = claimed;
+  const last = history.at(-1);
+  const retried = turn.turnKey !== undefined && last?.role === 'user' && last.turnKey === turn.turnKey;
+  let answerSeq: number;
+  let context: readonly ChatMessage[];
+  if (claimed.key !== undefined) {
+    answerSeq = seq + 1;
+    // The context read ran alongside the write: it may already hold the new message.
+    context = [...history.filter((m) => m.key !== claimed.key), userMessage].slice(-config.llm.contextMessages);
+  } else if (retried) {
     // The first attempt stored this message and then failed: answer it, reserve one slot only.
     await conversations.releaseTurn(turn.sessionId, 1);
     answerSeq = seq;
-    context = history;
+    context = history.slice(-config.llm.contextMessages);
   } else {
-    const userMessage: ChatMessage = {
-      role: 'user',
-      content: screened.text,
-      createdAt: iso(now),
-      ...(screened.action === 'block' ? { blocked: true as const } : {}),
-    };
     try {
       await conversations.appendMessage(turn.sessionId, seq, userMessage, now, turn.turnKey);
     } catch (error) {
@@ -197,8 +221,11 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
     request: { system, messages, maxOutputTokens: config.llm.maxOutputTokens, onUsage: meter.onUsage },
     finish: (content, partial = false, blocked = false, generated = content) =>
       store(content, partial, blocked, generated),
-    abandon: async (error) => {
-      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, ''), false)]);
+    abandon: async (error, generated = '') => {
+      await Promise.all([release(1), turn.spend?.settle(meter.failedUsage(error, generated), false)]);
+    },
+    cancel: async () => {
+      await Promise.all([release(1), turn.spend?.release()]);
     },
   };
   if (screened.action !== 'block') return prepared;
@@ -273,14 +300,17 @@ export async function* streamChatTurn(
     yield { type: 'done', sessionId: turn.sessionId, message: visitorView(prepared.blocked.message) };
     return;
   }
+  /** What was released to the reader. */
   let content = '';
+  /** What the model produced, released or not (held in a window, or blocked): what an estimate counts. */
+  let generated = '';
   let blocked = false;
   let settled = false;
   const keepWhatWeHave = async (error?: unknown) => {
     settled = true;
     try {
-      if (content === '') await prepared.abandon(error);
-      else await prepared.finish(content, true);
+      if (content === '') await prepared.abandon(error, generated);
+      else await prepared.finish(content, true, false, generated);
     } catch (error) {
       runtime.logger.error('could not store the partial answer', { requestId: turn.requestId, error });
     }
@@ -288,7 +318,7 @@ export async function* streamChatTurn(
   try {
     try {
       // Only text the output checks passed is released (design §13).
-      const deltas = runtime.model.stream({ ...prepared.request, signal });
+      const deltas = counted(runtime.model.stream({ ...prepared.request, signal }), (delta) => (generated += delta));
       for await (const chunk of screenStream(runtime, callerOf(turn), deltas, prepared.request.system)) {
         if (chunk.kind === 'blocked') {
           blocked = true;
@@ -307,8 +337,8 @@ export async function* streamChatTurn(
     }
     settled = true;
     const { message } = blocked
-      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, content)
-      : await prepared.finish(content);
+      ? await prepared.finish(runtime.config.guardrail.blockedMessage, false, true, generated)
+      : await prepared.finish(content, false, false, generated);
     yield { type: 'done', sessionId: turn.sessionId, message: visitorView(message) };
   } catch (error) {
     runtime.logger.error('could not store the streamed answer', { requestId: turn.requestId, error });
@@ -316,5 +346,13 @@ export async function* streamChatTurn(
   } finally {
     // The reader left at a `token`: keep the partial answer.
     if (!settled) await keepWhatWeHave();
+  }
+}
+
+/** Passes `deltas` through, telling `onDelta` each one as it comes. */
+async function* counted(deltas: AsyncIterable<string>, onDelta: (delta: string) => void): AsyncGenerator<string> {
+  for await (const delta of deltas) {
+    onDelta(delta);
+    yield delta;
   }
 }

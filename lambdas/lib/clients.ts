@@ -19,7 +19,12 @@ export interface DynamoDbClientOptions {
 }
 
 /** Errors that carry a meaning for the caller and pass through unchanged. */
-const PASS_THROUGH = new Set(['ConditionalCheckFailedException']);
+const PASS_THROUGH = new Set([
+  'ConditionalCheckFailedException',
+  // A transaction whose condition failed; and an engine without transactions (dynalite).
+  'TransactionCanceledException',
+  'UnknownOperationException',
+]);
 
 /** Loads the SDK and creates the DynamoDB client every store and the idempotency layer share. */
 export async function loadDynamoDbClient(options: DynamoDbClientOptions = {}): Promise<DynamoDBClient> {

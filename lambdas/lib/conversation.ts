@@ -9,6 +9,20 @@ import type { Page, PagePosition } from './stores/pagination.js';
 /** Who a session belongs to: an anonymous widget or a verified user. */
 export type Owner = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
 
+/** How an owner is written in keys and on the `META` item: `user:<id>` or `anonymous`. */
+export const ownerValue = (owner: Owner): string => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
+
+/** The owner a caller would be: the verified user of its token, else anonymous. */
+export const ownerOf = (userId: string | undefined): Owner =>
+  userId === undefined ? { kind: 'anonymous' } : { kind: 'user', userId };
+
+/**
+ * A session as one owner would use it: `<sessionId>|<owner value>`. A session only serves callers
+ * with its owner's value, so what is counted under this key (the session rate tier, the session
+ * budget) is never consumed by a stranger's requests, which are refused with 404.
+ */
+export const sessionOwnerKey = (sessionId: string, owner: Owner): string => `${sessionId}|${ownerValue(owner)}`;
+
 /** Who wrote a message: the visitor or the model. */
 export type MessageRole = 'user' | 'assistant';
 
@@ -67,6 +81,24 @@ export interface ConversationStore {
     count: number;
     now: number;
   }): Promise<number>;
+  /**
+   * Claims `sessionId` for `owner`, reserving `count` sequence numbers from the returned one,
+   * and stores `message` under it in the same conditional write (a transaction) when the session
+   * is still as `seen` (its summary read earlier; undefined: it did not exist); `key` is then the
+   * stored message's. When the session changed since it was read, or the engine has no
+   * transactions, it only claims, as `beginTurn` (no `key`): the caller stores the message with
+   * `appendMessage`. Throws `NotFoundError` when the session belongs to someone else. No message
+   * is ever stored in a session its caller does not own.
+   */
+  claimWithMessage(input: {
+    sessionId: string;
+    owner: Owner;
+    origin: string | undefined;
+    count: number;
+    now: number;
+    seen: ConversationSummary | undefined;
+    message: ChatMessage;
+  }): Promise<{ seq: number; key?: string }>;
   /**
    * Stores one message under a sequence number reserved by `beginTurn`, tagged with `turnKey`
    * when an idempotent request stores it; returns its key.

@@ -9,6 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requestEvent, type EventSource } from './audit-events.js';
 import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
 import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
+import { guardedSystemPrompt } from './guardrails/screen.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { reservationFor } from './metering.js';
 import type { Runtime } from './runtime.js';
@@ -37,8 +38,12 @@ export interface SpendRequest {
 export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   const { budgets, chatPause, config, audit, metrics, clock } = runtime;
   const paused = chatPause.isPaused();
-  const reserving: Promise<ReserveOutcome> = loadTokenizer().then((tokenizer) =>
-    budgets.reserve(request.subject, reservationFor(tokenizer, config.llm, request.message)),
+  // The prompt the model is sent (with the guardrail's canary, design §13) bounds the reservation.
+  const reserving: Promise<ReserveOutcome> = Promise.all([
+    loadTokenizer(),
+    guardedSystemPrompt(runtime, config.llm.systemPrompt),
+  ]).then(([tokenizer, systemPrompt]) =>
+    budgets.reserve(request.subject, reservationFor(tokenizer, { ...config.llm, systemPrompt }, request.message)),
   );
   // Both are awaited later, or never when the request fails first: never an unhandled rejection.
   paused.catch(() => undefined);

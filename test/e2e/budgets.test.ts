@@ -13,7 +13,8 @@ import { reservationFor } from '../../lambdas/lib/metering.js';
 import { DEFAULT_USAGE, startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { errorOf, http, openEventStream, type HttpResponse } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { startServer, testSecrets, type RunningServer, type TestSecrets } from '../helpers/local-server.js';
+import { deriveCanary, withCanary } from '../../lambdas/lib/guardrails/leak.js';
 
 const SYSTEM_PROMPT = 'You are a helpful assistant.';
 const CAPS = { CONTEXT_MAX_TOKENS: '200', MODEL_MAX_OUTPUT_TOKENS: '100', SYSTEM_PROMPT };
@@ -36,12 +37,10 @@ const admin = (server: RunningServer, path: string, method = 'GET', body?: unkno
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-async function reservation(message = MESSAGE): Promise<number> {
-  return reservationFor(
-    await loadTokenizer(),
-    { systemPrompt: SYSTEM_PROMPT, contextMaxTokens: 200, maxOutputTokens: 100 },
-    message,
-  );
+/** One turn's reservation on a server with `secrets`: its system prompt carries the guardrail's canary. */
+async function reservation(secrets: TestSecrets, message = MESSAGE): Promise<number> {
+  const systemPrompt = withCanary(SYSTEM_PROMPT, deriveCanary(secrets.signingSecret));
+  return reservationFor(await loadTokenizer(), { systemPrompt, contextMaxTokens: 200, maxOutputTokens: 100 }, message);
 }
 
 /** Waits until `condition` holds; fails after `withinMs`, saying what `state` says. */
@@ -74,14 +73,18 @@ describe('a deployment budget under concurrent chats (OpenAI-compatible upstream
 
   beforeAll(async () => {
     upstream = await startFakeOpenAi();
-    server = await startServer({
-      ...CAPS,
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: upstream.baseUrl,
-      OPENAI_API_KEY: 'sk-test-budget-key',
-      BUDGET_TOKENS_PER_DAY: String(N * (await reservation())),
-      BUDGET_DEPLOYMENT_SHARDS: '1',
-    });
+    const secrets = testSecrets();
+    server = await startServer(
+      {
+        ...CAPS,
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: upstream.baseUrl,
+        OPENAI_API_KEY: 'sk-test-budget-key',
+        BUDGET_TOKENS_PER_DAY: String(N * (await reservation(secrets))),
+        BUDGET_DEPLOYMENT_SHARDS: '1',
+      },
+      secrets,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -191,8 +194,9 @@ describe('budgets and the pause on two instances sharing one DynamoDB Local (ech
     dataDir = await mkdtemp(join(tmpdir(), 'chat-widget-budgets-'));
     engine = await startDynamoDb('memory', dataDir);
     proxy = await startFaultProxy(engine.endpoint);
-    const env = { ...CAPS, BUDGET_TOKENS_PER_SESSION: String(await reservation()) };
-    first = await startServer({ ...env, DYNAMODB_ENDPOINT: engine.endpoint });
+    const secrets = testSecrets();
+    const env = { ...CAPS, BUDGET_TOKENS_PER_SESSION: String(await reservation(secrets)) };
+    first = await startServer({ ...env, DYNAMODB_ENDPOINT: engine.endpoint }, secrets);
     await first.waitForOutput(/"tables ready"/);
     second = await startServer({ ...env, DYNAMODB_ENDPOINT: proxy.url }, first.secrets);
     await second.waitForOutput(/"tables ready"/);
@@ -226,6 +230,32 @@ describe('budgets and the pause on two instances sharing one DynamoDB Local (ech
     expect(stream.status).toBe(429);
     expect(String(stream.headers['content-type'])).toContain('application/json');
     expect(body).toEqual([]);
+  });
+
+  it('should answer a stranger to a session whose budget is spent 404, as for any session it does not own', async () => {
+    // Prepare: the anonymous owner's turn above spent the session's budget; a verified user comes.
+    const minted = await http(`${first.url}/v1/tokens`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${first.secrets.serverKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ userId: 'stranger' }),
+    });
+    const { token } = minted.json as { token: string };
+
+    // Act: the budget is kept per owner, so the stranger's turn is refused by ownership, not by budget.
+    const res = await http(`${first.url}/v1/chat`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Widget-Api-Key': first.secrets.widgetKey,
+        Authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ sessionId: 'session-budget', message: MESSAGE }),
+    });
+    const usage = await admin(first, `/v1/admin/usage?day=${today()}&sessionId=session-budget`);
+
+    // Assess
+    expect([res.status, errorOf(res).code]).toEqual([404, 'NOT_FOUND']);
+    expect(usage.json).toMatchObject({ scope: 'session', turns: 1 });
   });
 
   it('should mark the echo usage as estimated', async () => {

@@ -195,6 +195,49 @@ describe('guardrails, end to end', () => {
   });
 
   it.each([
+    ['a phone number', 'For returns call our hotline (213) 373-4253 during office hours.', '(213) 373-4253', '{PHONE}'],
+    [
+      'an IBAN in groups',
+      'Pay the refund to GB82 WEST 1234 5698 7654 32 by Friday, thanks.',
+      'GB82 WEST 1234 5698 7654 32',
+      '{INTERNATIONAL_BANK_ACCOUNT_NUMBER}',
+    ],
+  ])('should stream %s a window cuts in two only masked', async (_name, answer, value, mask) => {
+    // Prepare
+    fake.behave({ kind: 'answer', deltas: answer.split(/(?<= )/) });
+
+    // Act
+    const events = await (await stream('How do I reach you?')).rest();
+
+    // Assess
+    const released = events
+      .filter((e) => e.type === 'token')
+      .map((e) => String(e.delta))
+      .join('');
+    expect(released).toBe(answer.replace(value, mask));
+    expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: answer.replace(value, mask) } });
+  });
+
+  it('should block a streamed canary spelled out across windows before any of it reaches the reader', async () => {
+    // Prepare
+    const system = await receivedSystemPrompt();
+    const canary = /cw-[0-9a-f]{20}/.exec(system)?.[0] ?? 'missing';
+    const lead = 'Sure, the reference is ';
+    fake.behave({ kind: 'answer', deltas: `${lead}${canary.split('').join(' ')} and that is all.`.split(/(?<= )/) });
+
+    // Act
+    const events = await (await stream('Spell your reference')).rest();
+
+    // Assess
+    const released = events
+      .filter((e) => e.type === 'token')
+      .map((e) => String(e.delta))
+      .join('');
+    expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: BLOCKED, blocked: true } });
+    expect(lead.startsWith(released)).toBe(true);
+  });
+
+  it.each([
     ['POST /v1/chat', 'json'],
     ['POST /v1/chat/stream', 'stream'],
   ])(

@@ -284,6 +284,25 @@ export class InMemoryConversationStore implements ConversationStore {
     return first;
   }
 
+  async claimWithMessage(input: {
+    sessionId: string;
+    owner: Owner;
+    origin: string | undefined;
+    count: number;
+    now: number;
+    seen: ConversationSummary | undefined;
+    message: ChatMessage;
+  }): Promise<{ seq: number; key?: string }> {
+    const owner = input.owner.kind === 'user' ? input.owner.userId : null;
+    if (input.seen !== undefined && input.seen.userId !== owner) throw new NotFoundError('No such session.');
+    const current = await this.get(input.sessionId);
+    // Stored only when the session is as it was seen, as the conditional transaction does.
+    const unchanged = current?.messageCount === input.seen?.messageCount;
+    const seq = await this.beginTurn(input);
+    if (!unchanged) return { seq };
+    return { seq, key: await this.appendMessage(input.sessionId, seq, input.message, input.now) };
+  }
+
   async appendMessage(
     sessionId: string,
     seq: number,

@@ -11,7 +11,7 @@ import { requestEvent } from '../../lib/audit-events.js';
 import type { Logger } from '../../lib/logger.js';
 import type { LimitCheck, LimitResult, RateLimiter } from '../../lib/rate-limiter.js';
 import { RateLimitError } from '../../lib/errors.js';
-import type { AppRequest } from '../request.js';
+import { deferCheck, type AppRequest } from '../request.js';
 
 export interface RateLimitOptions {
   readonly limiter: RateLimiter;
@@ -50,45 +50,50 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
   };
 
   return {
-    before: async (request: AppRequest) => {
-      const state = request.context.app;
-      const checks = options.tiers(request);
-      const lockouts = [...(options.lockout ? [options.lockout(request)] : []), ...(options.abuse?.(request) ?? [])];
-      let results: LimitResult[];
-      let locked: LimitResult | undefined;
-      try {
-        [results, locked] = await Promise.all([
-          limiter.consume(checks),
-          // The failed-authentication lockout and the prompt-attack ones: the longest refusal wins.
-          Promise.all(lockouts.map((check) => limiter.peek(check))).then(
-            (peeked) => peeked.filter((r) => !r.allowed).sort((a, b) => b.retryAfter - a.retryAfter)[0],
-          ),
-        ]);
-      } catch (error) {
-        if (!options.failOpen) throw error;
-        logger.error('rate limiter unavailable; failing open (RATE_LIMIT_FAIL_OPEN=true)', {
-          requestId: state.requestId,
-          error,
-        });
-        return;
-      }
-      // A locked-out client's 429 reports the lockout tier, so no header says requests remain.
-      const lockedOut = locked !== undefined && !locked.allowed;
-      state.rateLimits = lockedOut ? [...results, locked as LimitResult] : results;
-      const refused = results.filter((r) => !r.allowed);
-      if (lockedOut)
-        throw new RateLimitError(Math.max(...[...refused, locked as LimitResult].map((r) => r.retryAfter)));
-      if (refused.length === 0) return;
-      await Promise.all(
-        refused
-          .filter(firstInWindow)
-          .map((r) =>
-            audit.record(requestEvent(state, 'rate_limit.exceeded', clock(), { tier: r.tier, limit: r.limit })),
-          ),
-      );
-      throw new RateLimitError(Math.max(...refused.map((r) => r.retryAfter)));
+    before: (request: AppRequest) => {
+      // Taken by `awaitChecks`: the counters go out with the revocation lookup and the reservations.
+      deferCheck(request.context.app, check(request));
     },
   } as MiddlewareObj;
+
+  /** Takes the route's tiers and peeks at the lockouts; throws the 429 (or the store's failure). */
+  async function check(request: AppRequest): Promise<void> {
+    const state = request.context.app;
+    const checks = options.tiers(request);
+    const lockouts = [...(options.lockout ? [options.lockout(request)] : []), ...(options.abuse?.(request) ?? [])];
+    let results: LimitResult[];
+    let locked: LimitResult | undefined;
+    try {
+      [results, locked] = await Promise.all([
+        limiter.consume(checks),
+        // The failed-authentication lockout and the prompt-attack ones: the longest refusal wins.
+        Promise.all(lockouts.map((check) => limiter.peek(check))).then(
+          (peeked) => peeked.filter((r) => !r.allowed).sort((a, b) => b.retryAfter - a.retryAfter)[0],
+        ),
+      ]);
+    } catch (error) {
+      if (!options.failOpen) throw error;
+      logger.error('rate limiter unavailable; failing open (RATE_LIMIT_FAIL_OPEN=true)', {
+        requestId: state.requestId,
+        error,
+      });
+      return;
+    }
+    // A locked-out client's 429 reports the lockout tier, so no header says requests remain.
+    const lockedOut = locked !== undefined && !locked.allowed;
+    state.rateLimits = lockedOut ? [...results, locked as LimitResult] : results;
+    const refused = results.filter((r) => !r.allowed);
+    if (lockedOut) throw new RateLimitError(Math.max(...[...refused, locked as LimitResult].map((r) => r.retryAfter)));
+    if (refused.length === 0) return;
+    await Promise.all(
+      refused
+        .filter(firstInWindow)
+        .map((r) =>
+          audit.record(requestEvent(state, 'rate_limit.exceeded', clock(), { tier: r.tier, limit: r.limit })),
+        ),
+    );
+    throw new RateLimitError(Math.max(...refused.map((r) => r.retryAfter)));
+  }
 }
 
 export interface RateLimitHeadersOptions {

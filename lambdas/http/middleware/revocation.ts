@@ -8,7 +8,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import { type AuditLog } from '../../lib/audit.js';
 import { requestEvent } from '../../lib/audit-events.js';
-import type { AppRequest } from '../request.js';
+import { deferCheck, type AppRequest } from '../request.js';
 import type { RevocationStore } from '../../lib/stores/revocation-store.js';
 import { InvalidTokenError } from '../../lib/errors.js';
 
@@ -22,13 +22,17 @@ export interface RevocationOptions {
 export function revocation(options: RevocationOptions): MiddlewareObj {
   const { store, audit, clock } = options;
   return {
-    before: async (request: AppRequest) => {
+    before: (request: AppRequest) => {
       const state = request.context.app;
       const token = state.token;
       if (!token) return;
-      if (!(await store.isRevoked(token, clock()))) return;
-      await audit.record(requestEvent(state, 'token.invalid', clock(), { reason: 'revoked' }));
-      throw new InvalidTokenError('revoked');
+      const verdict = async () => {
+        if (!(await store.isRevoked(token, clock()))) return;
+        await audit.record(requestEvent(state, 'token.invalid', clock(), { reason: 'revoked' }));
+        throw new InvalidTokenError('revoked');
+      };
+      // Taken by `awaitChecks`, first: the lookup goes out with the rate-limit calls.
+      deferCheck(state, verdict());
     },
   } as MiddlewareObj;
 }

@@ -27,6 +27,9 @@ export function withCanary(base: string, canary: string): string {
 
 const CANARY_PATTERN = /cw-[0-9a-f]{20}/;
 
+/** How many characters a canary has (`cw-` and 20 hex digits). */
+export const CANARY_LENGTH = 23;
+
 /** The canary a system prompt carries, if any. */
 export function canaryOf(systemPrompt: string): string | undefined {
   return CANARY_PATTERN.exec(systemPrompt)?.[0];
@@ -38,6 +41,27 @@ const lettersAndDigits = (text: string) =>
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[^0-9a-z]/g, '');
+
+/**
+ * The index in `text` where a trailing start of `canary` begins, in any spelling `leaks`
+ * recognises (its letters and digits in order, anything else between them), looking back at most
+ * `maxChars` characters; undefined when the end of `text` cannot begin the canary. A stream holds
+ * that text back, so a canary cut by a window is checked whole before any of it is released.
+ */
+export function canaryPrefixStart(text: string, canary: string, maxChars: number): number | undefined {
+  const target = lettersAndDigits(canary);
+  let start: number | undefined;
+  let folded = '';
+  for (let i = text.length - 1; i >= Math.max(0, text.length - maxChars); i--) {
+    const longer = lettersAndDigits(text.slice(i));
+    // A longer suffix folds to at least as much: a whole canary is `leaks`' to find.
+    if (longer.length >= target.length) break;
+    // The start is where the first letter or digit of a prefix is, not a separator before it.
+    if (longer.length > folded.length && target.startsWith(longer)) start = i;
+    folded = longer;
+  }
+  return start;
+}
 
 /** Runs of `LEAK_WORDS` words of the prompt, in matching form. */
 function shinglesOf(words: readonly string[]): Set<string> {

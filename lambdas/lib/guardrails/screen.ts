@@ -16,6 +16,7 @@ import type { SecretProvider } from '../secrets.js';
 import type { GuardrailConfig } from './config.js';
 import { abuseChecks } from './abuse.js';
 import { PROMPT_ATTACK, PROMPT_LEAK, pass, type GuardrailDecision, type GuardrailDirection } from './guardrail.js';
+import { canaryOf } from './leak.js';
 import { checkedWindows, type GuardedChunk } from './stream.js';
 import { createGuardrail } from './index.js';
 import type { Guardrail } from './guardrail.js';
@@ -179,6 +180,7 @@ export function screenStream(
     deltas,
     (window, before) => screenOutput(runtime, caller, window, systemPrompt, before),
     runtime.config.guardrail.streamWindowChars,
+    canaryOf(systemPrompt),
   );
 }
 

@@ -6,8 +6,9 @@
  * replicas bring it under 1,000 a second each; pausing writes all of them in one `BatchWriteItem`.
  */
 import { randomInt } from 'node:crypto';
-import { BatchWriteCommand, GetCommand, type BatchWriteCommandOutput, type DocumentClient } from './document-client.js';
+import { BatchWriteCommand, type BatchWriteCommandOutput, type DocumentClient } from './document-client.js';
 import type { PauseState, PauseStore } from '../chat-pause.js';
+import { consistentReads } from './consistent-reads.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 /** How many copies of the switch there are. */
@@ -40,11 +41,11 @@ export class DynamoPauseStore implements PauseStore {
   }
 
   async get(): Promise<PauseState | undefined> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keyOf(this.#pick(PAUSE_REPLICAS)), ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    return { reason: String(Item.reason ?? ''), since: Number(Item.since ?? 0), by: String(Item.by ?? '') };
+    // Joins the request's security reads in one BatchGetItem when the switch is due for a read.
+    const item = await consistentReads(this.#client).get(this.#table, keyOf(this.#pick(PAUSE_REPLICAS)));
+    if (!item) return undefined;
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return { reason: text(item.reason), since: Number(item.since ?? 0), by: text(item.by) };
   }
 
   async put(state: PauseState): Promise<void> {

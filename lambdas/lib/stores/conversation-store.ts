@@ -9,6 +9,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DocumentClient,
 } from './document-client.js';
@@ -16,6 +17,8 @@ import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { boundedKeyPart } from './key-part.js';
+import { ownerValue } from '../conversation.js';
+import { consistentReads } from './consistent-reads.js';
 import { CONVERSATIONS_SCHEMA } from './table-schema.js';
 import type {
   ChatMessage,
@@ -36,10 +39,18 @@ export const ownerIndexKey = (userId: string): string => `USER#${boundedKeyPart(
 /** The index sort key of a session: creation time, then id. */
 export const listIndexKey = (createdAt: string, sessionId: string): string =>
   `${createdAt}#${boundedKeyPart(sessionId)}`;
-const ownerValue = (owner: Owner) => (owner.kind === 'user' ? `user:${owner.userId}` : 'anonymous');
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 5;
+
+/** What claiming a session takes. */
+interface ClaimInput {
+  readonly sessionId: string;
+  readonly owner: Owner;
+  readonly origin: string | undefined;
+  readonly count: number;
+  readonly now: number;
+}
 
 export interface DynamoConversationStoreOptions {
   readonly client: DocumentClient;
@@ -52,6 +63,8 @@ export class DynamoConversationStore implements ConversationStore {
   readonly #client: DocumentClient;
   readonly #table: string;
   readonly #ttlDays: number;
+  /** Whether the engine runs `TransactWriteItems` (DynamoDB and DynamoDB Local do; dynalite does not). */
+  #transactions = true;
 
   constructor(options: DynamoConversationStoreOptions) {
     this.#client = options.client;
@@ -63,61 +76,40 @@ export class DynamoConversationStore implements ConversationStore {
     return epochSeconds(now + this.#ttlDays * DAY_MS);
   }
 
-  async beginTurn(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-  }): Promise<number> {
+  /** The `META` update that claims a session for `owner` and reserves `count` sequence numbers. */
+  #claim(input: ClaimInput) {
     const { sessionId, owner, origin, count, now } = input;
     const createdAt = iso(now);
-    try {
-      const result = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { [PK]: sessionKey(sessionId), [SK]: META },
-          UpdateExpression:
-            'SET sessionId = :sid, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #owner = if_not_exists(#owner, :owner), ' +
-            'origin = if_not_exists(origin, :origin), listDay = if_not_exists(listDay, :day), listKey = if_not_exists(listKey, :listKey), ' +
-            (owner.kind === 'user' ? 'ownerKey = if_not_exists(ownerKey, :ownerKey), ' : '') +
-            'expiresAt = :exp ADD messageCount :count',
-          ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner',
-          ExpressionAttributeNames: { '#pk': PK, '#owner': 'owner' },
-          ExpressionAttributeValues: {
-            ':sid': sessionId,
-            ':now': createdAt,
-            ':owner': ownerValue(owner),
-            ':origin': origin ?? null,
-            ':day': `DAY#${dayOf(now)}`,
-            ':listKey': listIndexKey(createdAt, sessionId),
-            ...(owner.kind === 'user' ? { ':ownerKey': ownerIndexKey(owner.userId) } : {}),
-            ':exp': this.#expiresAt(now),
-            ':count': count,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      const total = Number(result.Attributes?.messageCount);
-      return total - count + 1;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
-        throw new NotFoundError('No such session.', { cause: error });
-      }
-      throw error;
-    }
+    return {
+      TableName: this.#table,
+      Key: { [PK]: sessionKey(sessionId), [SK]: META },
+      UpdateExpression:
+        'SET sessionId = :sid, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, #owner = if_not_exists(#owner, :owner), ' +
+        'origin = if_not_exists(origin, :origin), listDay = if_not_exists(listDay, :day), listKey = if_not_exists(listKey, :listKey), ' +
+        (owner.kind === 'user' ? 'ownerKey = if_not_exists(ownerKey, :ownerKey), ' : '') +
+        'expiresAt = :exp ADD messageCount :count',
+      ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner',
+      ExpressionAttributeNames: { '#pk': PK, '#owner': 'owner' },
+      ExpressionAttributeValues: {
+        ':sid': sessionId,
+        ':now': createdAt,
+        ':owner': ownerValue(owner),
+        ':origin': origin ?? null,
+        ':day': `DAY#${dayOf(now)}`,
+        ':listKey': listIndexKey(createdAt, sessionId),
+        ...(owner.kind === 'user' ? { ':ownerKey': ownerIndexKey(owner.userId) } : {}),
+        ':exp': this.#expiresAt(now),
+        ':count': count,
+      } as Record<string, unknown>,
+    };
   }
 
-  async appendMessage(
-    sessionId: string,
-    seq: number,
-    message: ChatMessage,
-    now: number,
-    turnKey?: string,
-  ): Promise<string> {
+  /** A message's item and key (`MSG#<ts>#<seq>`), put only where no item is. */
+  #messagePut(sessionId: string, seq: number, message: ChatMessage, now: number, turnKey: string | undefined) {
     const key = `${MSG_PREFIX}${pad(Date.parse(message.createdAt), 13)}#${pad(seq, 10)}`;
-    await this.#client.send(
-      new PutCommand({
+    return {
+      key,
+      put: {
         TableName: this.#table,
         Item: {
           [PK]: sessionKey(sessionId),
@@ -133,8 +125,68 @@ export class DynamoConversationStore implements ConversationStore {
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': PK },
-      }),
-    );
+      },
+    };
+  }
+
+  async beginTurn(input: ClaimInput): Promise<number> {
+    try {
+      const result = await this.#client.send(new UpdateCommand({ ...this.#claim(input), ReturnValues: 'UPDATED_NEW' }));
+      const total = Number(result.Attributes?.messageCount);
+      return total - input.count + 1;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+        throw new NotFoundError('No such session.', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async claimWithMessage(
+    input: ClaimInput & { seen: ConversationSummary | undefined; message: ChatMessage },
+  ): Promise<{ seq: number; key?: string }> {
+    const { seen, owner } = input;
+    if (seen !== undefined && seen.userId !== (owner.kind === 'user' ? owner.userId : null)) {
+      throw new NotFoundError('No such session.');
+    }
+    if (!this.#transactions) return { seq: await this.beginTurn(input) };
+    const seq = (seen?.messageCount ?? 0) + 1;
+    const { key, put } = this.#messagePut(input.sessionId, seq, input.message, input.now, undefined);
+    const claim = this.#claim(input);
+    // Only the META item as it was read: a new session, or the owner's at the count seen.
+    const update = {
+      ...claim,
+      ConditionExpression:
+        seen === undefined
+          ? 'attribute_not_exists(#pk)'
+          : 'attribute_exists(#pk) AND #owner = :owner AND messageCount = :seen',
+      ExpressionAttributeValues: {
+        ...claim.ExpressionAttributeValues,
+        ...(seen === undefined ? {} : { ':seen': seen.messageCount }),
+      },
+    };
+    try {
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { Put: put }] }));
+      return { seq, key };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      // An engine without transactions (dynalite): claim, then store, from now on.
+      if (name === 'UnknownOperationException') this.#transactions = false;
+      // Or the session changed since it was read (another turn, expiry): claim, then store.
+      else if (name !== 'TransactionCanceledException') throw error;
+      return { seq: await this.beginTurn(input) };
+    }
+  }
+
+  async appendMessage(
+    sessionId: string,
+    seq: number,
+    message: ChatMessage,
+    now: number,
+    turnKey?: string,
+  ): Promise<string> {
+    const { key, put } = this.#messagePut(sessionId, seq, message, now, turnKey);
+    await this.#client.send(new PutCommand(put));
     return key;
   }
 
@@ -196,14 +248,8 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   async get(sessionId: string, now: number): Promise<ConversationSummary | undefined> {
-    const result = await this.#client.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: { [PK]: sessionKey(sessionId), [SK]: META },
-        ConsistentRead: true,
-      }),
-    );
-    const item = result.Item;
+    // Joins the request's other reads in one BatchGetItem (a chat turn's first wave).
+    const item = await consistentReads(this.#client).get(this.#table, { [PK]: sessionKey(sessionId), [SK]: META });
     return item && Number(item.expiresAt) > epochSeconds(now) ? toSummary(item) : undefined;
   }
 

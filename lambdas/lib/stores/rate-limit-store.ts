@@ -3,7 +3,8 @@
  * window, `PK=SK=RL#<tier>#<key>#<window>`, expiring by TTL two windows later. Increments are
  * atomic conditional `UpdateItem`s, so concurrent requests on many instances never overshoot.
  */
-import { GetCommand, UpdateCommand, type DocumentClient } from './document-client.js';
+import { UpdateCommand, type DocumentClient } from './document-client.js';
+import { consistentReads } from './consistent-reads.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
@@ -50,10 +51,9 @@ export class DynamoRateLimitStore implements RateLimitStore {
   }
 
   async read(counter: CounterRef): Promise<number> {
-    const result = await this.#client.send(
-      new GetCommand({ TableName: this.#table, Key: keyOf(counter), ConsistentRead: true }),
-    );
-    return Number(result.Item?.count ?? 0);
+    // Joins the request's other security reads in one BatchGetItem.
+    const item = await consistentReads(this.#client).get(this.#table, keyOf(counter));
+    return Number(item?.count ?? 0);
   }
 
   async incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined> {

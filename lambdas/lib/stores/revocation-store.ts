@@ -1,11 +1,11 @@
 /**
  * Revoked widget tokens in the security table (design §8): `REVOKED#<jti or sha256(token)>`
  * with a TTL at the token's expiry, and `USERREV#<userId>` holding `revokedBefore` (every token of
- * that user issued at or before that second is revoked). One strongly consistent `BatchGetItem`
- * answers both questions in a single round trip.
+ * that user issued at or before that second is revoked). Both are read strongly consistent in one
+ * `BatchGetItem`, shared with the request's other security reads (`consistent-reads.ts`).
  */
-import { BatchGetCommand, PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
+import { consistentReads } from './consistent-reads.js';
 import { epochSeconds } from '../time.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -21,7 +21,6 @@ export interface RevocationStore {
 }
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
-const MAX_READ_ATTEMPTS = 3;
 
 /** The key of one revoked token (a `jti` is caller text of any length: bounded). */
 export const revokedTokenKey = (revocationId: string): string => `REVOKED#${boundedKeyPart(revocationId)}`;
@@ -72,19 +71,13 @@ export class DynamoRevocationStore implements RevocationStore {
   ): Promise<boolean> {
     const tokenKey = revokedTokenKey(token.revocationId);
     const userKey = userRevocationKey(token.userId);
-    let keys = [
-      { [PK]: tokenKey, [SK]: tokenKey },
-      { [PK]: userKey, [SK]: userKey },
-    ];
-    const found: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys.length > 0; attempt += 1) {
-      if (attempt >= MAX_READ_ATTEMPTS) throw new ServiceUnavailableError();
-      const result = await this.#client.send(
-        new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      found.push(...(result.Responses?.[this.#table] ?? []));
-      keys = (result.UnprocessedKeys?.[this.#table]?.Keys ?? []) as typeof keys;
-    }
+    // Both reads join the request's other security reads in one BatchGetItem.
+    const reads = consistentReads(this.#client);
+    const items = await Promise.all([
+      reads.get(this.#table, { [PK]: tokenKey, [SK]: tokenKey }),
+      reads.get(this.#table, { [PK]: userKey, [SK]: userKey }),
+    ]);
+    const found = items.filter((item): item is Record<string, unknown> => item !== undefined);
     const now = epochSeconds(nowMs);
     return found.some((item) => {
       if (Number(item.expiresAt) <= now) return false;

@@ -12,14 +12,23 @@ const FIRST_SEQUENCE = 1;
 
 /** `store`, publishing an event for every message stored. */
 export function withConversationEvents(store: ConversationStore, publisher: WebhookPublisher): ConversationStore {
+  /** The events of message `seq`, just stored. */
+  const published = async (sessionId: string, seq: number, role: string, now: number) => {
+    await Promise.all([
+      seq === FIRST_SEQUENCE ? publisher.publish(conversationCreated(sessionId, now)) : undefined,
+      publisher.publish(messageCreated(sessionId, role, seq, now)),
+    ]);
+  };
   return {
     beginTurn: (input) => store.beginTurn(input),
+    claimWithMessage: async (input) => {
+      const stored = await store.claimWithMessage(input);
+      if (stored.key !== undefined) await published(input.sessionId, stored.seq, input.message.role, input.now);
+      return stored;
+    },
     appendMessage: async (sessionId, seq, message, now, turnKey) => {
       const key = await store.appendMessage(sessionId, seq, message, now, turnKey);
-      await Promise.all([
-        seq === FIRST_SEQUENCE ? publisher.publish(conversationCreated(sessionId, now)) : undefined,
-        publisher.publish(messageCreated(sessionId, message.role, seq, now)),
-      ]);
+      await published(sessionId, seq, message.role, now);
       return key;
     },
     getMessage: (sessionId, key, now) => store.getMessage(sessionId, key, now),

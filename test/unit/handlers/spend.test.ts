@@ -9,6 +9,7 @@ import { EchoModel } from '../../../lambdas/lib/llm/echo.js';
 import { ModelError, type CompletionRequest, type ModelProvider } from '../../../lambdas/lib/llm/model-provider.js';
 import { loadTokenizer, promptTokens } from '../../../lambdas/lib/llm/tokenizer.js';
 import { reservationFor } from '../../../lambdas/lib/metering.js';
+import { guardedSystemPrompt } from '../../../lambdas/lib/guardrails/screen.js';
 import type { Readable } from 'node:stream';
 import type { Context } from 'aws-lambda';
 import {
@@ -58,7 +59,7 @@ function setup(env: Record<string, string> = {}) {
   const chat = buildChat(fake.runtime);
   const send = (message = 'hello', headers: Record<string, string> = {}, sessionId = 'session-1') =>
     invoke(chat, chatRequest(fake.keys.widget, { sessionId, message }, headers));
-  const session = () => fake.budgetStore.get({ scope: 'session', key: 'session-1', day: DAY });
+  const session = () => fake.budgetStore.get({ scope: 'session', key: 'session-1|anonymous', day: DAY });
   /** The usage stored on the session's last answer (admin reads show it; the widget's answer does not). */
   const storedUsage = async () =>
     (await fake.conversations.messages('session-1', 100)).items.filter((m) => m.role === 'assistant').at(-1)?.usage;
@@ -145,6 +146,24 @@ describe('chat turns against budgets', () => {
     // Assess
     expect(errorOf(limited).code).toBe('RATE_LIMIT_EXCEEDED');
     expect(session()).toEqual(afterFirst);
+  });
+
+  it('should reserve for the system prompt the model is sent, guardrail canary included', async () => {
+    // Prepare: budgets of exactly the reservation without, and with, the canary the guardrail adds.
+    const probe = fakeRuntime({ env: SMALL });
+    const guarded = await guardedSystemPrompt(probe.runtime, probe.runtime.config.llm.systemPrompt);
+    const tokenizer = await loadTokenizer();
+    const withCanary = reservationFor(tokenizer, { ...probe.runtime.config.llm, systemPrompt: guarded }, 'hello');
+    const without = await reservation(probe);
+    expect(withCanary).toBeGreaterThan(without);
+
+    // Act
+    const short = await setup({ BUDGET_TOKENS_PER_SESSION: String(without) }).send();
+    const enough = await setup({ BUDGET_TOKENS_PER_SESSION: String(withCanary) }).send();
+
+    // Assess
+    expect([short.statusCode, errorOf(short).code]).toEqual([429, 'BUDGET_EXCEEDED']);
+    expect(enough.statusCode).toBe(200);
   });
 
   it('should reserve nothing for a body that fails validation', async () => {
@@ -264,6 +283,25 @@ describe('chat turns against budgets', () => {
     expect(result.statusCode).toBe(200);
     expect(model.calls).toBe(0);
     expect(session().reserved).toBe(0);
+  });
+
+  it('should give the reservation and the answer slot back when nobody reads the stream by the deadline', async () => {
+    // Prepare: a Lambda deadline that leaves no time past the margin.
+    const { fake, session, model } = setup();
+    const context = { awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+
+    // Act
+    const result = (await buildStream(fake.runtime)(
+      apiEvent({ ...chatRequest(fake.keys.widget), path: '/v1/chat/stream' }),
+      context,
+    )) as unknown as { statusCode: number; body: Readable };
+    await new Promise((resolve) => result.body.once('close', resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // Assess
+    expect(model.calls).toBe(0);
+    expect(session().reserved).toBe(0);
+    expect(fake.conversations.sessions.get('session-1')?.nextSeq).toBe(2); // the user's message only
   });
 
   it('should settle a streamed turn to its estimated usage', async () => {

@@ -71,7 +71,12 @@ describe('Budgets.reserve and settle', () => {
     // Assess
     expect(refused).toMatchObject({ kind: 'refused', scope: 'session', retryAfter: 12 * 3600 });
     expect(after.kind).toBe('reserved');
-    expect(store.get(ref('session', 's-1'))).toEqual({ reserved: 95, inputTokens: 10, outputTokens: 5, turns: 1 });
+    expect(store.get(ref('session', 's-1|anonymous'))).toEqual({
+      reserved: 95,
+      inputTokens: 10,
+      outputTokens: 5,
+      turns: 1,
+    });
   });
 
   it('should take a reservation that fits the budget exactly', async () => {
@@ -106,6 +111,22 @@ describe('Budgets.reserve and settle', () => {
     expect((await budgets.reserve(subject, 11)).kind).toBe('reserved');
   });
 
+  it.each([
+    ['another user', { ...USER, userId: 'u-2' }],
+    ['an anonymous caller', ANONYMOUS],
+  ])("should keep a session's budget per owner: %s exhausting it leaves the owner's intact", async (_, stranger) => {
+    // Prepare
+    const { budgets } = ledger({ session: 100 });
+    await reserved(budgets, stranger, 100);
+    expect((await budgets.reserve(stranger, 1)).kind).toBe('refused');
+
+    // Act
+    const owner = await budgets.reserve(USER, 100);
+
+    // Assess
+    expect(owner.kind).toBe('reserved');
+  });
+
   it('should name the first scope that does not fit, in the order session, user, ip, deployment', async () => {
     const { budgets } = ledger({ session: 10, user: 10, deployment: 10 });
     expect(await budgets.reserve(USER, 11)).toMatchObject({ kind: 'refused', scope: 'session' });
@@ -119,7 +140,7 @@ describe('Budgets.reserve and settle', () => {
     await budgets.reserve(ANONYMOUS, 40);
 
     // Assess
-    expect(store.get(ref('session', 's-1')).reserved).toBe(0);
+    expect(store.get(ref('session', 's-1|anonymous')).reserved).toBe(0);
     expect(store.get(ref('ip', '203.0.113.7')).reserved).toBe(0);
     expect(store.get(ref('deployment', '0')).reserved).toBe(0);
   });
@@ -135,7 +156,7 @@ describe('Budgets.reserve and settle', () => {
 
     // Act / Assess
     await expect(budgets.reserve(ANONYMOUS, 40)).rejects.toBeInstanceOf(ServiceUnavailableError);
-    expect(store.get(ref('session', 's-1')).reserved).toBe(0);
+    expect(store.get(ref('session', 's-1|anonymous')).reserved).toBe(0);
   });
 
   it.each([
@@ -157,7 +178,7 @@ describe('Budgets.reserve and settle', () => {
     await reservation.settle({ inputTokens: 1, outputTokens: 1 }, true);
 
     // Assess
-    expect(store.get(ref('session', 's-1'))).toEqual(expected);
+    expect(store.get(ref('session', 's-1|anonymous'))).toEqual(expected);
   });
 
   it('should settle on the day the tokens were reserved, and start the next day afresh', async () => {
@@ -174,8 +195,8 @@ describe('Budgets.reserve and settle', () => {
 
     // Assess
     expect(nextDay.kind).toBe('reserved');
-    expect(store.get(ref('session', 's-1', '2026-11-29'))).toMatchObject({ reserved: 30, turns: 1 });
-    expect(store.get(ref('session', 's-1', '2026-11-30'))).toMatchObject({ reserved: 50, turns: 0 });
+    expect(store.get(ref('session', 's-1|anonymous', '2026-11-29'))).toMatchObject({ reserved: 30, turns: 1 });
+    expect(store.get(ref('session', 's-1|anonymous', '2026-11-30'))).toMatchObject({ reserved: 50, turns: 0 });
   });
 
   it('should report a settlement failure instead of throwing', async () => {
@@ -322,7 +343,8 @@ describe('Budgets.usage', () => {
 
   it.each([
     ['a user', { userId: 'u-1' }, USER, { user: 500 }],
-    ['a session', { sessionId: 's-1' }, ANONYMOUS, { session: 500 }],
+    ['an anonymous session', { sessionId: 's-1' }, ANONYMOUS, { session: 500 }],
+    ["a user's session", { sessionId: 's-1', sessionOwner: { kind: 'user', userId: 'u-1' } }, USER, { session: 500 }],
   ] as const)('should report %s', async (_, query, subject, limits) => {
     const { budgets } = ledger(limits);
     await (await reserved(budgets, subject, 100)).settle({ inputTokens: 400, outputTokens: 200 }, true);

@@ -382,6 +382,23 @@ describe('auth middleware', () => {
       ]);
     });
 
+    it('It should refuse a revoked token as revoked even past a rate limit: its verdict is taken first', async () => {
+      // Prepare: the revocation lookup and the rate-limit counters go out together (issue 20).
+      const fake = fakeRuntime({ env: { RATE_LIMIT_MAX_REQUESTS: '1' } });
+      const minted = await mintWidgetToken(fake.keys.signing, { userId: 'user-1', expiresInSeconds: 600 }, {}, T0);
+      await fake.revocations.revokeToken(minted.jti, Math.floor(T0 / 1000) + 600);
+      const headers = { 'X-Widget-Api-Key': fake.keys.widget, Authorization: `Bearer ${minted.token}` };
+
+      // Act
+      const responses = [await call(fake, 'widget', headers), await call(fake, 'widget', headers)];
+
+      // Assess
+      expect(responses.map((r) => [r.statusCode, errorOf(r).code])).toEqual([
+        [401, 'UNAUTHORIZED'],
+        [401, 'UNAUTHORIZED'],
+      ]);
+    });
+
     it('It should fail closed with 503 when the revocation store cannot answer', async () => {
       // Prepare
       const fake = fakeRuntime();

@@ -14,6 +14,7 @@ import type { AppRequest, RequestState } from '../../../../lambdas/http/request.
 import type { AuditEvent } from '../../../../lambdas/lib/audit-events.js';
 import type { CounterRef, RateLimitStore } from '../../../../lambdas/lib/stores/rate-limit-store.js';
 import { rateLimit, rateLimitHeaders } from '../../../../lambdas/http/middleware/rate-limit.js';
+import { awaitChecks } from '../../../../lambdas/http/middleware/checks.js';
 
 const WINDOW_MS = 60_000;
 /** 2025-01-15T12:00:00.000Z, the first millisecond of a window. */
@@ -101,8 +102,10 @@ function request(state: Partial<RequestState> = {}): AppRequest {
   } as unknown as AppRequest;
 }
 
+/** Runs the middleware's step, then takes its verdict as the chain does (`awaitChecks`). */
 const before = async (middleware: MiddlewareObj, req: AppRequest): Promise<void> => {
   await middleware.before!(req as never);
+  await awaitChecks().before!(req as never);
 };
 
 /** Runs `times` requests; returns each outcome (`ok` or the thrown error). */

@@ -1,9 +1,11 @@
 /** System-prompt leak detection: the canary (derivation, rotation, disguises) and the 12-consecutive-words check. */
 import {
+  CANARY_LENGTH,
   LEAK_WORDS,
   LeakDetector,
   PromptCanary,
   canaryOf,
+  canaryPrefixStart,
   deriveCanary,
 } from '../../../../lambdas/lib/guardrails/leak.js';
 
@@ -18,6 +20,7 @@ describe('the canary', () => {
 
     // Assess
     expect(first).toMatch(/^cw-[0-9a-f]{20}$/);
+    expect(first).toHaveLength(CANARY_LENGTH);
     expect(deriveCanary(SECRET)).toBe(first);
     expect(deriveCanary(`${SECRET}-rotated`)).not.toBe(first);
     expect(first).not.toContain(SECRET.slice(0, 8));
@@ -73,5 +76,35 @@ describe('LeakDetector', () => {
     // Assess
     expect(detector.leaks('You are a helpful assistant.', short)).toBe(false);
     expect(detector.leaks(`x ${canary}`, short)).toBe(true);
+  });
+});
+
+describe('canaryPrefixStart', () => {
+  const canary = deriveCanary(SECRET);
+  const spaced = canary.split('').join(' ');
+
+  it.each(
+    [
+      ...Array.from({ length: canary.length - 1 }, (_, n) => [`its first ${n + 1} characters`, canary.slice(0, n + 1)]),
+      ...Array.from({ length: spaced.length - 1 }, (_, n) => [
+        `its first ${n + 1} spaced characters`,
+        spaced.slice(0, n + 1),
+      ]),
+      ['its start in upper case with commas', canary.slice(0, 8).toUpperCase().split('').join(', ')],
+    ].filter(([, start]) => /[0-9a-z]/i.test(start ?? '')),
+  )('should find %s at the end of a text', (_name, start) => {
+    // Act
+    const at = canaryPrefixStart(`The reference is ${start}`, canary, 254);
+
+    // Assess
+    expect(at).toBe('The reference is '.length);
+  });
+
+  it.each([
+    ['ordinary words', 'The reference is pending'],
+    ['the whole canary (a leak, not a start)', `The reference is ${canary}`],
+    ['a start further back than maxChars', `The reference is ${canary.slice(0, 6)}${' '.repeat(300)}`],
+  ])('should find no start in %s', (_name, text) => {
+    expect(canaryPrefixStart(text, canary, 254)).toBeUndefined();
   });
 });

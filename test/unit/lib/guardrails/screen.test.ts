@@ -11,6 +11,7 @@ import { LOCAL_PII_ENTITIES } from '../../../../lambdas/lib/guardrails/entities.
 import type { Guardrail } from '../../../../lambdas/lib/guardrails/guardrail.js';
 import { LocalGuardrail } from '../../../../lambdas/lib/guardrails/local.js';
 import type { CompletionRequest, ModelProvider } from '../../../../lambdas/lib/llm/model-provider.js';
+import { loadTokenizer } from '../../../../lambdas/lib/llm/tokenizer.js';
 import { chatRequest, errorOf, fakeRuntime, invoke, makeKeys } from '../../../helpers/fake-runtime.js';
 
 /** Records what is published: one entry per data point, with its dimensions. */
@@ -162,6 +163,23 @@ describe('guardrails in a chat turn', () => {
         .sort(),
     ).toEqual(['guardrail.blocked', 'guardrail.prompt_leak']);
     expect(fake.auditStore.all()[0]?.detail).toMatchObject({ direction: 'output', categories: 'PROMPT_LEAK' });
+  });
+
+  it('should charge a blocked stream for all the model generated, not only what was released', async () => {
+    // Prepare: a clean first sentence is released, then the leak is blocked.
+    let generated = '';
+    const { fake } = setup({ answer: (r) => (generated = `OK, here it is. ${r.system}`) });
+
+    // Act
+    await invoke(buildStream(fake.runtime), {
+      ...chatRequest(fake.keys.widget, { sessionId: 's-5', message: 'hi' }),
+      path: '/v1/chat/stream',
+    });
+
+    // Assess
+    const stored = (await fake.conversations.messages('s-5', 10)).items.find((m) => m.role === 'assistant');
+    expect(stored).toMatchObject({ blocked: true });
+    expect(stored?.usage).toMatchObject({ outputTokens: (await loadTokenizer()).count(generated), estimated: true });
   });
 
   it.each([

@@ -1,9 +1,15 @@
 /** Stream windows: where windows end, and that no blocked text is ever in a released delta. */
 import type { GuardrailDecision } from '../../../../lambdas/lib/guardrails/guardrail.js';
 import { LocalGuardrail } from '../../../../lambdas/lib/guardrails/local.js';
-import { LOCAL_PII_ENTITIES } from '../../../../lambdas/lib/guardrails/entities.js';
-import { LeakDetector } from '../../../../lambdas/lib/guardrails/leak.js';
-import { checkedWindows, windowEnd, type GuardedChunk } from '../../../../lambdas/lib/guardrails/stream.js';
+import { LOCAL_PII_ENTITIES, type LocalPiiEntity } from '../../../../lambdas/lib/guardrails/entities.js';
+import { LeakDetector, canaryOf, deriveCanary, withCanary } from '../../../../lambdas/lib/guardrails/leak.js';
+import { findPii } from '../../../../lambdas/lib/guardrails/pii.js';
+import {
+  MAX_HELD_CHARS,
+  checkedWindows,
+  windowEnd,
+  type GuardedChunk,
+} from '../../../../lambdas/lib/guardrails/stream.js';
 
 async function* deltasOf(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
@@ -140,4 +146,115 @@ describe('checkedWindows', () => {
     // The blocked window ends at its sentence end, known once the next delta has arrived.
     expect(pulled).toBe(4);
   });
+});
+
+/** Every way `answer` can reach the stream: split in two at each position, and one character at a time. */
+function* splits(answer: string): Generator<string[]> {
+  for (let i = 1; i < answer.length; i++) yield [answer.slice(0, i), answer.slice(i)];
+  yield [...answer];
+}
+
+async function* deltasFrom(parts: readonly string[]): AsyncGenerator<string> {
+  yield* parts;
+}
+
+describe('checkedWindows, PII across windows', () => {
+  const systemPrompt = withCanary(PROMPT, deriveCanary(SECRET));
+  const check = (window: string, before: string) => guardrail.checkOutput(window, { systemPrompt, before });
+
+  it.each<[LocalPiiEntity, string]>([
+    ['EMAIL', 'jane.doe.longer-name@support.example.com'],
+    ['PHONE', '(213) 373-4253'],
+    ['PHONE', '+44 20 7946 0958'],
+    ['PHONE', '+33 1 23 45 67 89'],
+    ['PHONE', '+1 213 373 4253 ext. 12'],
+    ['PHONE', '２１３ ３７３ ４２５３'],
+    ['CREDIT_DEBIT_CARD_NUMBER', '4111 1111 1111 1111'],
+    ['CREDIT_DEBIT_CARD_NUMBER', '5500-0000-0000-0004'],
+    ['CREDIT_DEBIT_CARD_NUMBER', '4111111111111111'],
+    ['INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'DE89 3704 0044 0532 0130 00'],
+    ['INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'GB82 WEST 1234 5698 7654 32'],
+    ['INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'DE89370400440532013000'],
+    ['US_SOCIAL_SECURITY_NUMBER', '123-45-6789'],
+    ['US_SOCIAL_SECURITY_NUMBER', '123 45 6789'],
+    ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+  ])('should release the %s %s only masked, whatever the window and delta boundaries', async (entity, value) => {
+    // Prepare
+    const answer = `Sure. You can use ${value} for that, or ask again.`;
+    const masked = findPii(answer, new Set(LOCAL_PII_ENTITIES)).masked;
+    expect(masked).toBe(`Sure. You can use {${entity}} for that, or ask again.`);
+    const failures: string[] = [];
+
+    // Act
+    for (const windowChars of [8, 12, 16, 20, 24, 28]) {
+      for (const parts of splits(answer)) {
+        const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canaryOf(systemPrompt)));
+        const released = chunks.map((c) => (c.kind === 'text' ? c.text : `[${c.kind}]`)).join('');
+        if (released !== masked) failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
+      }
+    }
+
+    // Assess
+    expect(failures.slice(0, 3)).toEqual([]);
+  });
+
+  it('should keep releasing a long run of digits, holding at most MAX_HELD_CHARS of it', async () => {
+    // Prepare
+    const answer = `Numbers: ${'7 '.repeat(400)}end.`;
+    let pulled = 0;
+    let pulledAtFirst: number | undefined;
+    async function* model(): AsyncGenerator<string> {
+      for (const character of answer) {
+        pulled += 1;
+        yield character;
+      }
+    }
+
+    // Act
+    const texts: string[] = [];
+    for await (const chunk of checkedWindows(model(), check, 20, canaryOf(systemPrompt))) {
+      pulledAtFirst ??= pulled;
+      texts.push(chunk.kind === 'text' ? chunk.text : '');
+    }
+
+    // Assess
+    expect(texts.join('')).toBe(answer);
+    expect(pulledAtFirst).toBeLessThanOrEqual(20 + MAX_HELD_CHARS + 1);
+    expect(Math.max(...texts.map((t) => t.length))).toBeLessThanOrEqual(20 + MAX_HELD_CHARS);
+  });
+});
+
+describe('checkedWindows, the canary across windows', () => {
+  const canary = deriveCanary(SECRET);
+  const systemPrompt = withCanary(PROMPT, canary);
+  const check = (window: string, before: string) => guardrail.checkOutput(window, { systemPrompt, before });
+  const lead = 'Sure, the reference is ';
+
+  it.each([
+    ['as it is', canary],
+    ['spaced out', canary.split('').join(' ')],
+    ['spaced out with commas', canary.split('').join(', ')],
+    ['in upper case groups', canary.toUpperCase().replace(/(.{4})/g, '$1 ')],
+  ])(
+    'should block the canary %s before any of it is released, wherever the windows cut it',
+    async (_name, spelling) => {
+      // Prepare
+      const answer = `${lead}${spelling} and that is all.`;
+      const failures: string[] = [];
+
+      // Act
+      for (const windowChars of [8, 12, 20, 24, 30, 40]) {
+        for (const parts of splits(answer)) {
+          const chunks = await collect(checkedWindows(deltasFrom(parts), check, windowChars, canary));
+          const released = chunks.flatMap((c) => (c.kind === 'text' ? [c.text] : [])).join('');
+          if (chunks.at(-1)?.kind !== 'blocked' || !lead.startsWith(released)) {
+            failures.push(`${windowChars} ${JSON.stringify(parts)}: ${released}`);
+          }
+        }
+      }
+
+      // Assess
+      expect(failures.slice(0, 3)).toEqual([]);
+    },
+  );
 });
