@@ -9,6 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requestEvent, type EventSource } from './audit-events.js';
 import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
 import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
+import { guardedSystemPrompt } from './guardrails/screen.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { reservationFor } from './metering.js';
 import type { Runtime } from './runtime.js';
@@ -40,11 +41,7 @@ export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   // The prompt the model is sent (with the guardrail's canary, design §13) bounds the reservation.
   const reserving: Promise<ReserveOutcome> = Promise.all([
     loadTokenizer(),
-    // Imported here: the guardrail's detectors are evaluated by the functions that run a turn, not
-    // at every function's cold start (the spend middleware is in every chain).
-    import('./guardrails/screen.js').then(({ guardedSystemPrompt }) =>
-      guardedSystemPrompt(runtime, config.llm.systemPrompt),
-    ),
+    guardedSystemPrompt(runtime, config.llm.systemPrompt),
   ]).then(([tokenizer, systemPrompt]) =>
     budgets.reserve(request.subject, reservationFor(tokenizer, { ...config.llm, systemPrompt }, request.message)),
   );
