@@ -243,6 +243,11 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     this.counts.set(this.#id(counter), count);
     return count;
   }
+  async decrement(counter: CounterRef): Promise<void> {
+    if (this.failure) throw this.failure;
+    const count = this.counts.get(this.#id(counter)) ?? 0;
+    if (count > 0) this.counts.set(this.#id(counter), count - 1);
+  }
 }
 
 interface StoredSession {
