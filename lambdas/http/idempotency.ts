@@ -30,7 +30,8 @@ import { requestSignal } from './request-signal.js';
 /** How long an answered key replays its answer. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /** Visible ASCII, as the IETF Idempotency-Key draft's examples; long enough for a UUID or a hash. */
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** 1–255 visible ASCII characters (also the OpenAPI document's pattern). */
+export const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** The request's `Idempotency-Key` (headers already lower-cased by the chain), validated; undefined when absent. */
 export function idempotencyKeyOf(event: APIGatewayProxyEvent): string | undefined {

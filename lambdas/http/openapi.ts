@@ -13,6 +13,7 @@ import type { ZodType } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 import * as requestSchemas from '../lib/schemas.js';
 import { securityHeaderTable } from './contract.js';
+import { KEY_PATTERN } from './idempotency.js';
 import * as responseSchemas from './response-schemas.js';
 import { ROUTES, type Route } from './routes.js';
 
@@ -187,6 +188,10 @@ function componentHeaders(): Json {
     'Access-Control-Allow-Origin': header('The request `Origin`, when it is allowed.', { type: 'string' }),
     Vary: header('Always includes `Origin`.', { type: 'string' }),
     Allow: header('The methods served on this path.', { type: 'string' }, true),
+    'Idempotent-Replayed': header('`true` on the answer to a retried `Idempotency-Key`: the first answer again.', {
+      type: 'string',
+      enum: ['true'],
+    }),
   });
   return headers;
 }
@@ -231,7 +236,10 @@ function errorResponses(route: Route | undefined, codes: readonly ErrorCode[]): 
 /** The success answer of `route`: JSON, a server-sent-event stream, or nothing (204). */
 function successResponse(route: Route, refOf: (schema: ZodType) => Json): Json {
   const base = { description: route.stream ? 'A stream of server-sent events.' : 'Success.' };
-  const headers = headersOf(route, route.status, []);
+  const headers = {
+    ...headersOf(route, route.status, []),
+    ...(idempotent(route) ? { 'Idempotent-Replayed': headerRef('Idempotent-Replayed') } : {}),
+  };
   if (!route.response) return { ...base, headers };
   if (!route.stream) return { ...base, headers, content: { 'application/json': { schema: refOf(route.response) } } };
   return {
@@ -284,6 +292,19 @@ const CREDENTIAL: Readonly<Record<Route['auth'], string>> = {
   server: 'A bearer key whose role covers the route.',
 };
 
+/** Whether `route` takes `Idempotency-Key` (its answers name the idempotency errors). */
+const idempotent = (route: Route): boolean => errorCodesOf(route).includes('IDEMPOTENCY_KEY_REUSED');
+
+/** The `Idempotency-Key` request header (docs/api.md "Idempotency-Key"). */
+const IDEMPOTENCY_KEY: Json = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'A fresh random value per message, the same on every retry of it: a retry of an answered turn gets the first answer again (`Idempotent-Replayed: true`); kept 24 hours.',
+  schema: { type: 'string', pattern: KEY_PATTERN.source },
+};
+
 /** One operation of the table. */
 function operationOf(route: Route, refOf: (schema: ZodType) => Json): Json {
   const tag =
@@ -296,8 +317,14 @@ function operationOf(route: Route, refOf: (schema: ZodType) => Json): Json {
     description: `${CREDENTIAL[route.auth]}${required}${role} Lambda entry: \`lambdas/handlers/${route.handler}.ts\`.`,
     tags: [tag],
     security: securityOf(route),
-    ...(route.query || route.params
-      ? { parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')] }
+    ...(route.query || route.params || idempotent(route)
+      ? {
+          parameters: [
+            ...parametersOf(route.params, 'path'),
+            ...parametersOf(route.query, 'query'),
+            ...(idempotent(route) ? [IDEMPOTENCY_KEY] : []),
+          ],
+        }
       : {}),
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: refOf(route.body) } } } }

@@ -35,7 +35,7 @@ export interface RequestState {
    * Security checks begun but not yet awaited (revocation, rate limits), in chain order: their
    * DynamoDB calls go out together in one wave; `awaitChecks` takes their verdicts in this order.
    */
-  checks?: Array<Promise<void>>;
+  checks?: Array<Promise<DeferredCheck>>;
   /** The error code of the response, for the access log. */
   errorCode?: string;
 }
@@ -47,11 +47,23 @@ export interface AppContext extends Context {
 
 export type AppRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AppContext>;
 
+/** What a security check learned, once its calls are answered. */
+export interface DeferredCheck {
+  /** Refuses the request (throws, after auditing) or lets it pass. */
+  readonly verdict: () => Promise<void>;
+  /**
+   * Undoes what the check took (counters) when an earlier check refused the request, so a
+   * refused request (a revoked token's) costs nothing in this check. @default nothing to undo
+   */
+  readonly undo?: () => Promise<void>;
+}
+
 /**
- * Begins a security check whose verdict (`check` rejects to refuse) is taken later, by
- * `awaitChecks`, in the order the checks were begun; the check's calls go out at once.
+ * Begins a security check; `awaitChecks` takes the verdicts later, in the order the checks were
+ * begun, and only the first refusal counts (later checks are undone). A rejected `check` (its
+ * store is down) refuses with that error. The check's calls go out at once.
  */
-export function deferCheck(state: RequestState, check: Promise<void>): void {
+export function deferCheck(state: RequestState, check: Promise<DeferredCheck>): void {
   // Awaited by `awaitChecks`, or never when an earlier step fails: never an unhandled rejection.
   check.catch(() => undefined);
   (state.checks ??= []).push(check);

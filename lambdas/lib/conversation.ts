@@ -68,19 +68,28 @@ export interface ConversationSummary {
   readonly messageCount: number;
 }
 
+/** What claiming a session takes: its owner-to-be, the caller's origin, how many sequence numbers, when. */
+export interface ClaimInput {
+  readonly sessionId: string;
+  readonly owner: Owner;
+  readonly origin: string | undefined;
+  readonly count: number;
+  readonly now: number;
+}
+
+/** A claim that also stores `message`, given the session's summary as read before (`seen`). */
+export interface ClaimWithMessageInput extends ClaimInput {
+  readonly seen: ConversationSummary | undefined;
+  readonly message: ChatMessage;
+}
+
 /** Storage of conversations; the DynamoDB implementation is below, tests may pass a fake. */
 export interface ConversationStore {
   /**
    * Claims `sessionId` for `owner` (creating it when new) and reserves `count` message sequence
    * numbers, returning the first. Throws `NotFoundError` when the session belongs to someone else.
    */
-  beginTurn(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-  }): Promise<number>;
+  beginTurn(input: ClaimInput): Promise<number>;
   /**
    * Claims `sessionId` for `owner`, reserving `count` sequence numbers from the returned one,
    * and stores `message` under it in the same conditional write (a transaction) when the session
@@ -90,15 +99,7 @@ export interface ConversationStore {
    * `appendMessage`. Throws `NotFoundError` when the session belongs to someone else. No message
    * is ever stored in a session its caller does not own.
    */
-  claimWithMessage(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-    seen: ConversationSummary | undefined;
-    message: ChatMessage;
-  }): Promise<{ seq: number; key?: string }>;
+  claimWithMessage(input: ClaimWithMessageInput): Promise<{ seq: number; key?: string }>;
   /**
    * Stores one message under a sequence number reserved by `beginTurn`, tagged with `turnKey`
    * when an idempotent request stores it; returns its key.

@@ -31,6 +31,8 @@ export interface LimitResult {
   readonly resetAt: number;
   /** Refused: the first whole number of seconds after which the same request passes (≥ 1); allowed: 1. */
   readonly retryAfter: number;
+  /** The fixed window the request was counted in (allowed by `consume`), for `giveBack`. */
+  readonly window?: number;
 }
 
 export interface RateLimiterOptions {
@@ -154,7 +156,8 @@ export class RateLimiter {
     const { key, tier, limit } = check;
     if (used !== undefined) {
       const resetAt = Math.ceil(this.#position(now).end / 1000);
-      return { tier, key, limit, allowed: true, remaining: Math.max(0, below - used), resetAt, retryAfter: 1 };
+      const { window } = counts;
+      return { tier, key, limit, allowed: true, remaining: Math.max(0, below - used), resetAt, retryAfter: 1, window };
     }
     const retryAfter = this.#retryAfter(limit, counts.window, counts.previous, counts.current, now);
     const resetAt = Math.ceil((now + retryAfter * 1000) / 1000);
@@ -176,6 +179,21 @@ export class RateLimiter {
         const current = used ?? (await this.#store.read(ref));
         return this.#result(check, now, { window, previous, current }, used, below);
       }),
+    );
+  }
+
+  /**
+   * Gives back what `consume` took for a request that was then refused for another reason (a
+   * revoked token): each tier it was counted in is decremented, so the refused request costs its
+   * caller (and the user a stolen token names) nothing. Tiers that refused took nothing.
+   */
+  async giveBack(results: readonly LimitResult[]): Promise<void> {
+    await Promise.all(
+      results.flatMap((r) =>
+        r.allowed && r.window !== undefined
+          ? [this.#store.decrement({ tier: r.tier, key: r.key, window: r.window })]
+          : [],
+      ),
     );
   }
 

@@ -35,7 +35,8 @@ import type {
   ChatMessage,
   ConversationStore,
   ConversationSummary,
-  Owner,
+  ClaimInput,
+  ClaimWithMessageInput,
   StoredMessage,
 } from '../../lambdas/lib/conversation.js';
 import { KeyLimitError, NotFoundError } from '../../lambdas/lib/errors.js';
@@ -242,6 +243,11 @@ export class InMemoryRateLimitStore implements RateLimitStore {
     this.counts.set(this.#id(counter), count);
     return count;
   }
+  async decrement(counter: CounterRef): Promise<void> {
+    if (this.failure) throw this.failure;
+    const count = this.counts.get(this.#id(counter)) ?? 0;
+    if (count > 0) this.counts.set(this.#id(counter), count - 1);
+  }
 }
 
 interface StoredSession {
@@ -257,13 +263,7 @@ interface StoredSession {
 export class InMemoryConversationStore implements ConversationStore {
   readonly sessions = new Map<string, StoredSession>();
 
-  async beginTurn(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-  }): Promise<number> {
+  async beginTurn(input: ClaimInput): Promise<number> {
     const owner = input.owner.kind === 'user' ? `user:${input.owner.userId}` : 'anonymous';
     let session = this.sessions.get(input.sessionId);
     if (session && session.owner !== owner) throw new NotFoundError('No such session.');
@@ -284,15 +284,7 @@ export class InMemoryConversationStore implements ConversationStore {
     return first;
   }
 
-  async claimWithMessage(input: {
-    sessionId: string;
-    owner: Owner;
-    origin: string | undefined;
-    count: number;
-    now: number;
-    seen: ConversationSummary | undefined;
-    message: ChatMessage;
-  }): Promise<{ seq: number; key?: string }> {
+  async claimWithMessage(input: ClaimWithMessageInput): Promise<{ seq: number; key?: string }> {
     const owner = input.owner.kind === 'user' ? input.owner.userId : null;
     if (input.seen !== undefined && input.seen.userId !== owner) throw new NotFoundError('No such session.');
     const current = await this.get(input.sessionId);

@@ -7,11 +7,29 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { AppRequest } from '../request.js';
 
-/** Creates the middleware that awaits every deferred check; the first refusal is thrown. */
+/**
+ * Creates the middleware that takes every deferred check's verdict in order. The first refusal
+ * is thrown once every later check has been undone (a revoked token then spends nothing of its
+ * user's rate limits); a failed undo is logged by its store's caller and never hides the refusal.
+ */
 export function awaitChecks(): MiddlewareObj {
   return {
     before: async (request: AppRequest) => {
-      for (const check of request.context.app.checks ?? []) await check;
+      let refusal: unknown;
+      let refused = false;
+      for (const pending of request.context.app.checks ?? []) {
+        if (refused) {
+          await pending.then((check) => check.undo?.()).catch(() => undefined);
+          continue;
+        }
+        try {
+          await (await pending).verdict();
+        } catch (error) {
+          refusal = error;
+          refused = true;
+        }
+      }
+      if (refused) throw refusal;
     },
   } as MiddlewareObj;
 }

@@ -11,7 +11,7 @@ import { requestEvent } from '../../lib/audit-events.js';
 import type { Logger } from '../../lib/logger.js';
 import type { LimitCheck, LimitResult, RateLimiter } from '../../lib/rate-limiter.js';
 import { RateLimitError } from '../../lib/errors.js';
-import { deferCheck, type AppRequest } from '../request.js';
+import { deferCheck, type AppRequest, type DeferredCheck } from '../request.js';
 
 export interface RateLimitOptions {
   readonly limiter: RateLimiter;
@@ -56,8 +56,11 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
     },
   } as MiddlewareObj;
 
-  /** Takes the route's tiers and peeks at the lockouts; throws the 429 (or the store's failure). */
-  async function check(request: AppRequest): Promise<void> {
+  /**
+   * Takes the route's tiers and peeks at the lockouts; the verdict throws the 429, and an earlier
+   * refusal (a revoked token) undoes what was taken. Rejects when the store is down (fail closed).
+   */
+  async function check(request: AppRequest): Promise<DeferredCheck> {
     const state = request.context.app;
     const checks = options.tiers(request);
     const lockouts = [...(options.lockout ? [options.lockout(request)] : []), ...(options.abuse?.(request) ?? [])];
@@ -77,22 +80,36 @@ export function rateLimit(options: RateLimitOptions): MiddlewareObj {
         requestId: state.requestId,
         error,
       });
-      return;
+      return { verdict: async () => undefined };
     }
-    // A locked-out client's 429 reports the lockout tier, so no header says requests remain.
-    const lockedOut = locked !== undefined && !locked.allowed;
-    state.rateLimits = lockedOut ? [...results, locked as LimitResult] : results;
-    const refused = results.filter((r) => !r.allowed);
-    if (lockedOut) throw new RateLimitError(Math.max(...[...refused, locked as LimitResult].map((r) => r.retryAfter)));
-    if (refused.length === 0) return;
-    await Promise.all(
-      refused
-        .filter(firstInWindow)
-        .map((r) =>
-          audit.record(requestEvent(state, 'rate_limit.exceeded', clock(), { tier: r.tier, limit: r.limit })),
-        ),
-    );
-    throw new RateLimitError(Math.max(...refused.map((r) => r.retryAfter)));
+    return {
+      verdict: async () => {
+        // A locked-out client's 429 reports the lockout tier, so no header says requests remain.
+        const lockedOut = locked !== undefined && !locked.allowed;
+        state.rateLimits = lockedOut ? [...results, locked as LimitResult] : results;
+        const refused = results.filter((r) => !r.allowed);
+        if (lockedOut) {
+          throw new RateLimitError(Math.max(...[...refused, locked as LimitResult].map((r) => r.retryAfter)));
+        }
+        if (refused.length === 0) return;
+        await Promise.all(
+          refused
+            .filter(firstInWindow)
+            .map((r) =>
+              audit.record(requestEvent(state, 'rate_limit.exceeded', clock(), { tier: r.tier, limit: r.limit })),
+            ),
+        );
+        throw new RateLimitError(Math.max(...refused.map((r) => r.retryAfter)));
+      },
+      undo: async () => {
+        await limiter.giveBack(results).catch((error: unknown) => {
+          logger.error('could not give back rate-limit counts of a refused request', {
+            requestId: state.requestId,
+            error,
+          });
+        });
+      },
+    };
   }
 }
 

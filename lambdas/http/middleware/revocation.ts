@@ -26,13 +26,17 @@ export function revocation(options: RevocationOptions): MiddlewareObj {
       const state = request.context.app;
       const token = state.token;
       if (!token) return;
-      const verdict = async () => {
-        if (!(await store.isRevoked(token, clock()))) return;
-        await audit.record(requestEvent(state, 'token.invalid', clock(), { reason: 'revoked' }));
-        throw new InvalidTokenError('revoked');
-      };
       // Taken by `awaitChecks`, first: the lookup goes out with the rate-limit calls.
-      deferCheck(state, verdict());
+      deferCheck(
+        state,
+        store.isRevoked(token, clock()).then((revoked) => ({
+          verdict: async () => {
+            if (!revoked) return;
+            await audit.record(requestEvent(state, 'token.invalid', clock(), { reason: 'revoked' }));
+            throw new InvalidTokenError('revoked');
+          },
+        })),
+      );
     },
   } as MiddlewareObj;
 }

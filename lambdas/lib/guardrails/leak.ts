@@ -35,10 +35,16 @@ export function canaryOf(systemPrompt: string): string | undefined {
   return CANARY_PATTERN.exec(systemPrompt)?.[0];
 }
 
-/** `text` in compatibility form, lower case, with nothing but ASCII letters and digits. */
+const MARKS = /\p{M}/gu;
+
+/**
+ * `text` decomposed (NFKD) without its combining marks, lower case, with nothing but ASCII
+ * letters and digits: a canary with accents or look-alike letters on it reads as the canary.
+ */
 const lettersAndDigits = (text: string) =>
   text
-    .normalize('NFKC')
+    .normalize('NFKD')
+    .replace(MARKS, '')
     .toLowerCase()
     .replace(/[^0-9a-z]/g, '');
 
@@ -50,14 +56,24 @@ const lettersAndDigits = (text: string) =>
  */
 export function canaryPrefixStart(text: string, canary: string, maxChars: number): number | undefined {
   const target = lettersAndDigits(canary);
+  const limit = Math.max(0, text.length - maxChars);
   let start: number | undefined;
   let folded = '';
-  for (let i = text.length - 1; i >= Math.max(0, text.length - maxChars); i--) {
-    const longer = lettersAndDigits(text.slice(i));
+  // One code point at a time, from the end: folding is per code point, so the suffix's folded
+  // form grows by each one's (linear in `maxChars`, whatever the text).
+  for (let i = text.length; i > limit;) {
+    const low = text.charCodeAt(i - 1);
+    const high = text.charCodeAt(i - 2);
+    const pair = i - 2 >= limit && low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+    const at = pair ? i - 2 : i - 1;
+    const piece = lettersAndDigits(text.slice(at, i));
+    i = at;
+    if (piece === '') continue;
+    const longer = piece + folded;
     // A longer suffix folds to at least as much: a whole canary is `leaks`' to find.
     if (longer.length >= target.length) break;
     // The start is where the first letter or digit of a prefix is, not a separator before it.
-    if (longer.length > folded.length && target.startsWith(longer)) start = i;
+    if (target.startsWith(longer)) start = at;
     folded = longer;
   }
   return start;

@@ -22,8 +22,10 @@ export type WindowCheck = (window: string, before: string) => Promise<GuardrailD
 /** How many released words are kept for the look-back: one less than a verbatim-prompt leak. */
 const LOOKBACK_WORDS = 11;
 
-/** How many released characters the look-back keeps at least: a canary spelled out with a separator after each character. */
-const LOOKBACK_CHARS = 2 * CANARY_LENGTH;
+/** How many letters and digits the look-back keeps at least: a whole canary, however it is spelled out. */
+const LOOKBACK_LETTERS = CANARY_LENGTH;
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /**
  * The most a window holds back for PII: the longest e-mail address (RFC 5321, 254 characters),
@@ -58,11 +60,21 @@ export function windowEnd(pending: string, windowChars: number, after = 0): numb
   return limit;
 }
 
-/** The last `LOOKBACK_WORDS` words of `text`, and more words until they are `LOOKBACK_CHARS` long. */
+/**
+ * The last `LOOKBACK_WORDS` words of `text`, and more words until they hold `LOOKBACK_LETTERS`
+ * letters and digits. Words with neither are left out: both checks skip them (matching drops
+ * them, the canary is read in letters and digits), so no run of separators between the
+ * characters of a spelled-out canary can push its start out of the look-back.
+ */
 function tailOf(text: string): string {
-  const words = text.split(/\s+/);
+  const words = text.split(/\s+/).filter((word) => LETTER_OR_DIGIT.test(word));
+  const lettersIn = (word: string) => [...word].filter((c) => LETTER_OR_DIGIT.test(c)).length;
   let n = Math.min(LOOKBACK_WORDS, words.length);
-  while (n < words.length && words.slice(-n).join(' ').length < LOOKBACK_CHARS) n++;
+  let letters = words.slice(-n).reduce((sum, word) => sum + lettersIn(word), 0);
+  while (n < words.length && letters < LOOKBACK_LETTERS) {
+    n++;
+    letters += lettersIn(words[words.length - n] ?? '');
+  }
   return words.slice(-n).join(' ');
 }
 

@@ -22,10 +22,11 @@ import { consistentReads } from './consistent-reads.js';
 import { CONVERSATIONS_SCHEMA } from './table-schema.js';
 import type {
   ChatMessage,
+  ClaimInput,
+  ClaimWithMessageInput,
   ConversationStore,
   ConversationSummary,
   MessageRole,
-  Owner,
   StoredMessage,
 } from '../conversation.js';
 
@@ -42,15 +43,6 @@ export const listIndexKey = (createdAt: string, sessionId: string): string =>
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 5;
-
-/** What claiming a session takes. */
-interface ClaimInput {
-  readonly sessionId: string;
-  readonly owner: Owner;
-  readonly origin: string | undefined;
-  readonly count: number;
-  readonly now: number;
-}
 
 export interface DynamoConversationStoreOptions {
   readonly client: DocumentClient;
@@ -142,9 +134,7 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async claimWithMessage(
-    input: ClaimInput & { seen: ConversationSummary | undefined; message: ChatMessage },
-  ): Promise<{ seq: number; key?: string }> {
+  async claimWithMessage(input: ClaimWithMessageInput): Promise<{ seq: number; key?: string }> {
     const { seen, owner } = input;
     if (seen !== undefined && seen.userId !== (owner.kind === 'user' ? owner.userId : null)) {
       throw new NotFoundError('No such session.');

@@ -24,6 +24,8 @@ export interface RateLimitStore {
   incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined>;
   /** Adds one unconditionally; returns the new count. */
   increment(counter: CounterRef, expiresAt: number): Promise<number>;
+  /** Takes one back from a counter above 0 (a request refused for another reason after it counted); else nothing. */
+  decrement(counter: CounterRef): Promise<void>;
 }
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
@@ -75,6 +77,23 @@ export class DynamoRateLimitStore implements RateLimitStore {
       if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
       throw error;
     }
+  }
+
+  async decrement(counter: CounterRef): Promise<void> {
+    await this.#client
+      .send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: keyOf(counter),
+          UpdateExpression: 'ADD #count :minus',
+          ConditionExpression: '#count > :zero',
+          ExpressionAttributeNames: { '#count': 'count' },
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      });
   }
 
   async increment(counter: CounterRef, expiresAt: number): Promise<number> {

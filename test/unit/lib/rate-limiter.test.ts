@@ -55,6 +55,11 @@ class FakeRateLimitStore implements RateLimitStore {
     this.counts.set(idOf(counter), next);
     return next;
   }
+  async decrement(counter: CounterRef): Promise<void> {
+    await Promise.resolve();
+    const current = this.count(counter);
+    if (current > 0) this.counts.set(idOf(counter), current - 1);
+  }
 }
 
 /** A clock that moves only when the test moves it. */
@@ -85,6 +90,21 @@ async function consumeUntilRefused(limiter: RateLimiter, c: LimitCheck, max = 10
 const allowedCount = (results: readonly LimitResult[]) => results.filter((r) => r.allowed).length;
 
 describe('RateLimiter', () => {
+  it('should give back exactly what consume took for a request refused for another reason', async () => {
+    // Prepare: one tier with room, one already at its limit.
+    const { store, limiter } = setup();
+    await limiter.consume([check(1, 'full')]);
+    const results = await limiter.consume([check(5, 'room'), check(1, 'full')]);
+    const counter = (key: string) => ({ tier: 'ip', key, window: Math.floor(T0 / WINDOW_MS) });
+
+    // Act
+    await limiter.giveBack(results);
+
+    // Assess: the tier that counted the request is back where it was; the refused one kept its count.
+    expect(results.map((r) => r.allowed)).toEqual([true, false]);
+    expect([store.count(counter('room')), store.count(counter('full'))]).toEqual([0, 1]);
+  });
+
   describe('windows', () => {
     it.each<[string, number, number]>([
       ['the first millisecond of a window', T0, W0],

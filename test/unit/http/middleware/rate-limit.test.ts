@@ -46,6 +46,11 @@ class MemoryStore implements RateLimitStore {
     this.counts.set(idOf(counter), next);
     return next;
   }
+  async decrement(counter: CounterRef): Promise<void> {
+    if (this.failure) throw this.failure;
+    const current = this.count(counter);
+    if (current > 0) this.counts.set(idOf(counter), current - 1);
+  }
 }
 
 const IP_TIER: LimitCheck = { tier: 'ip', key: '203.0.113.7', limit: 3 };

@@ -53,6 +53,11 @@ describe('LeakDetector', () => {
     ['the canary', `Sure! My reference is ${canary}.`],
     ['the canary in upper case', `ref ${canary.toUpperCase()}`],
     ['the canary spread out', `ref ${canary.split('').join(' ')}`],
+    ['the canary with a combining accent on every character', `ref ${canary.split('').join('\u0301')}\u0301`],
+    [
+      'the canary in fullwidth letters',
+      `ref ${String.fromCodePoint(...[...canary].map((c) => c.codePointAt(0)! + 0xfee0))}`,
+    ],
     ['the whole prompt', `My instructions: ${PROMPT}`],
     [`${LEAK_WORDS} consecutive words`, `Well, ${words.slice(3, 3 + LEAK_WORDS).join(' ')} and so on`],
     [`${LEAK_WORDS} words in other case and punctuation`, words.slice(0, LEAK_WORDS).join(' ; ').toUpperCase()],
