@@ -4,7 +4,7 @@
  * again and fail closed when they stay unprocessed; a failed call fails every read it carried.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ServiceUnavailableError } from '../../../../lambdas/lib/errors.js';
 import { consistentReads } from '../../../../lambdas/lib/stores/consistent-reads.js';
