@@ -3,7 +3,8 @@
  * tables with each target met or missed. Timings are reported, never passed or failed.
  *
  * Knobs (environment): BENCH_ITERATIONS (chain rounds, default 3000), BENCH_DURATION (seconds per
- * load run, default 10), BENCH_COLD_RUNS (fresh processes per bundle, default 7).
+ * load run, default 10; the comparison with the DynamoDB peer runs each side that long in each of
+ * its two interleaved rounds), BENCH_COLD_RUNS (fresh processes per bundle, default 7).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { benchBundles } from './bundles.js';
 import { benchCalls } from './calls.js';
 import { loadConfig } from '../lambdas/lib/config.js';
 import { benchChain } from './chain.js';
+import { benchCompare } from './compare.js';
 import { benchE2e } from './e2e.js';
 import { round, table, verdict } from './stats.js';
 
@@ -31,6 +33,7 @@ const TARGETS = {
   chatRoundTrips: 3,
   bundleBytes: 300 * 1000,
   coldStartVsHelloWorld: 2.0,
+  rpsVsDynamoPeer: 1.5,
 };
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -49,6 +52,8 @@ async function main(): Promise<void> {
   const bundles = await benchBundles(coldRuns);
   step(`local end to end (${duration} s per concurrency)`);
   const e2e = await benchE2e([1, 16, 64], duration);
+  step(`ours vs the Express peer on one DynamoDB Local (2 interleaved rounds of ${duration} s per side)`);
+  const compare = await benchCompare(16, duration, 2);
 
   const chatDepth = Math.max(...calls.perRequest.filter((r) => r.request.includes('/v1/chat')).map((r) => r.depth));
   const largest = Math.max(...bundles.functions.map((f) => f.bytes));
@@ -82,6 +87,11 @@ async function main(): Promise<void> {
       value: `${coldRatio}× (process); ${round(slowestImport / bundles.helloWorld.importMs, 1)}× (import alone)`,
       result: verdict(coldRatio <= TARGETS.coldStartVsHelloWorld),
     },
+    rpsVsDynamoPeer: {
+      target: `≥ ${TARGETS.rpsVsDynamoPeer}× (budgets and guardrails on)`,
+      value: `${compare.rpsRatio}×`,
+      result: verdict(compare.rpsRatio >= TARGETS.rpsVsDynamoPeer),
+    },
   };
 
   let commit = 'unknown';
@@ -104,6 +114,7 @@ async function main(): Promise<void> {
     calls,
     bundles,
     e2e,
+    compare,
   };
   await writeFile(join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -124,6 +135,38 @@ async function main(): Promise<void> {
     table(
       ['connections', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'],
       e2e.runs.map((r) => [r.connections, r.requestsPerSecond, r.p50Ms, r.p99Ms, r.requests, r.non2xx, r.errors]),
+    ),
+  );
+  say(
+    `\nPOST /v1/chat with key, token and Origin, ${compare.connections} connections, ${compare.engine} shared by both, ` +
+      `${compare.rounds} interleaved rounds of ${compare.secondsPerRound} s per side (ours: budgets and local guardrail on):`,
+  );
+  say(
+    table(
+      ['server', 'req/s', 'CPU ms per turn', 'p50 ms', 'p99 ms', 'requests', 'non-2xx', 'errors'],
+      (
+        [
+          ['ours', compare.ours],
+          ['Express peer (rate-limiter-flexible DynamoDB)', compare.peer],
+        ] as const
+      ).map(([name, r]) => [
+        name,
+        r.requestsPerSecond,
+        r.cpuMsPerTurn ?? 'n/a',
+        r.p50Ms,
+        r.p99Ms,
+        r.requests,
+        r.non2xx,
+        r.errors,
+      ]),
+    ),
+  );
+  say(`ratios ours / peer: ${compare.rpsRatio}× req/s, ${compare.cpuRatio ?? 'n/a'}× CPU per turn`);
+  say('\nTime to first streamed token, POST /v1/chat/stream, echo model (ours):');
+  say(
+    table(
+      ['concurrency', 'streams', 'p50 ms', 'p99 ms'],
+      compare.ttft.map((t) => [t.concurrency, t.streams, t.p50Ms, t.p99Ms]),
     ),
   );
   say(`\nBundles (esbuild, HandlerFunction options) and cold start, medians of ${bundles.runs} fresh processes:`);

@@ -10,7 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { canonicalIp } from '../lambdas/lib/client-address.js';
-import { createDynamoDbClient } from '../lambdas/lib/clients.js';
+import { loadDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
@@ -144,7 +144,7 @@ export async function startLocalServer(
     logger,
     metrics: false,
     secretSource: new EnvOverrideSource(config.secretOverrides, store),
-    dynamoDbClient: createDynamoDbClient({ endpoint, credentials, region }),
+    dynamoDbClient: await loadDynamoDbClient({ endpoint, credentials, region }),
   });
   try {
     await runtime.secrets.get();

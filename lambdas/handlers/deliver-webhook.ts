@@ -5,14 +5,14 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../lib/errors.js';
 import { getLambdaRuntime } from '../lib/runtime.js';
-import { createSqsClient } from '../lib/webhooks/index.js';
+import { loadSqsClient } from '../lib/webhooks/index.js';
 import { deliverBatch } from '../lib/webhooks/sqs-delivery.js';
 import { WebhookSender } from '../lib/webhooks/sender.js';
 
-let delivery: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+let delivery: Promise<(event: SQSEvent) => Promise<SQSBatchResponse>> | undefined;
 
 /** Built on the first batch, kept for the life of the instance. */
-function build(): (event: SQSEvent) => Promise<SQSBatchResponse> {
+async function build(): Promise<(event: SQSEvent) => Promise<SQSBatchResponse>> {
   const runtime = getLambdaRuntime();
   const { url, queueUrl, maxAttempts, retryBaseMs, timeoutMs } = runtime.config.webhook;
   if (url === undefined || queueUrl === undefined || !runtime.webhooks) {
@@ -27,7 +27,7 @@ function build(): (event: SQSEvent) => Promise<SQSBatchResponse> {
   });
   const options = {
     sender,
-    sqs: createSqsClient(),
+    sqs: await loadSqsClient(),
     queueUrl,
     maxAttempts,
     retryBaseMs,
@@ -36,4 +36,4 @@ function build(): (event: SQSEvent) => Promise<SQSBatchResponse> {
   return (event) => deliverBatch(event.Records, options);
 }
 
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> => (delivery ??= build())(event);
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => (await (delivery ??= build()))(event);

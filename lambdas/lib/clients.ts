@@ -1,12 +1,12 @@
 /**
  * AWS SDK clients, built once per process with short timeouts so a dependency that is down
  * fails fast, and with one middleware that turns every DynamoDB failure other than a failed
- * condition into a 503 (fail closed).
+ * condition into a 503 (fail closed). The SDK is imported when a client is first needed, not at
+ * cold start (see `LazyDocumentClient`).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from './errors.js';
+import { loadHttpHandler } from './http-handler.js';
 
 /** Options for the DynamoDB client; tests and the local server pass an endpoint. */
 export interface DynamoDbClientOptions {
@@ -26,13 +26,20 @@ const PASS_THROUGH = new Set([
   'UnknownOperationException',
 ]);
 
-/** Creates the DynamoDB client every store and the idempotency layer share. */
-export function createDynamoDbClient(options: DynamoDbClientOptions = {}): DynamoDBClient {
+/** Loads the SDK and creates the DynamoDB client every store and the idempotency layer share. */
+export async function loadDynamoDbClient(options: DynamoDbClientOptions = {}): Promise<DynamoDBClient> {
+  const [{ DynamoDBClient }, requestHandler] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    // throwOnRequestTimeout: without it a request that gets no answer only logs a warning and hangs.
+    loadHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true }),
+  ]);
   const client = new DynamoDBClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 3,
-    // throwOnRequestTimeout: without it a request that gets no answer only logs a warning and hangs.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true }),
+    requestHandler,
+    // Each command's resolved middleware stack is built once, not on every send (bench/call-cost.ts).
+    // Middleware must therefore be added before the first send, as below.
+    cacheMiddleware: true,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
@@ -48,9 +55,4 @@ export function createDynamoDbClient(options: DynamoDbClientOptions = {}): Dynam
     { step: 'initialize', name: 'failClosed' },
   );
   return client;
-}
-
-/** The document client the stores use, over `client` (sharing its middleware, so failing closed too). */
-export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -3,14 +3,15 @@
  * built once per process. Lambda builds it from the environment; the local server and tests
  * build it with their own adapters. Only the adapters differ; the handlers are the same.
  */
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiKeyVerifier } from './api-keys.js';
 import { systemEvent, type AuditType } from './audit-events.js';
 import { AuditLog } from './audit.js';
-import { createDynamoDbClient, documentClientFor } from './clients.js';
+import { loadDynamoDbClient } from './clients.js';
+import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { LazyDocumentClient } from './stores/document-client.js';
 import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './secrets/env-secrets.js';
 import { openAiApiKeyFor } from './llm/api-key.js';
@@ -93,13 +94,15 @@ export interface RuntimeParts {
   readonly clock?: () => number;
 }
 
-/** Builds a runtime; no I/O happens until the first request. */
+/** Builds a runtime; no I/O happens, and no SDK is loaded, until the first request needs it. */
 export function createRuntime(parts: RuntimeParts): Runtime {
   const { config } = parts;
   const clock = parts.clock ?? Date.now;
   const logger = parts.logger ?? createLogger(config.logLevel);
-  const dynamoDb = parts.dynamoDbClient ?? createDynamoDbClient({ endpoint: config.dynamoDbEndpoint });
-  const client = documentClientFor(dynamoDb);
+  let dynamoDbClient: Promise<DynamoDBClient> | undefined =
+    parts.dynamoDbClient && Promise.resolve(parts.dynamoDbClient);
+  const dynamoDb = () => (dynamoDbClient ??= loadDynamoDbClient({ endpoint: config.dynamoDbEndpoint }));
+  const client = new LazyDocumentClient(dynamoDb);
   const auditStore = new DynamoAuditStore({
     client,
     tableName: config.securityTable,
@@ -177,7 +180,7 @@ export function createRuntime(parts: RuntimeParts): Runtime {
       createModel(config, config.llm.provider === 'openai' ? { openAiApiKey: openAiApiKeyFor(config) } : {}),
     ...(parts.guardrail === undefined ? {} : { guardrail: parts.guardrail }),
     metrics,
-    idempotency: new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamoDb }),
+    idempotency: new DynamoIdempotencyStore({ client, tableName: config.idempotencyTable }),
     ...(publisher ? { webhooks: { publisher, onDropped } } : {}),
     clock,
   };

@@ -198,6 +198,9 @@ export async function startTarget(
   );
 }
 
-/** `describe` for suites about the local server's own adapters; not registered on the `synth` target. */
+/**
+ * `describe` for suites about the local server's own adapters; not registered on the `synth`
+ * target. Outside Jest (the bench imports this file) there is no `describe`.
+ */
 export const describeLocalOnly: jest.Describe | ((name: string, fn: () => void) => void) =
-  TARGET === 'local' ? describe : () => undefined;
+  TARGET === 'local' && typeof describe === 'function' ? describe : () => undefined;

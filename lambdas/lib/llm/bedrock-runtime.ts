@@ -4,7 +4,7 @@
  */
 import type * as BedrockSdk from '@aws-sdk/client-bedrock-runtime';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { loadHttpHandler } from '../http-handler.js';
 
 /** The loaded SDK module and the client to call it with. */
 export interface BedrockRuntime {
@@ -22,13 +22,11 @@ export function lazyBedrockRuntime(options: {
 }): () => Promise<BedrockRuntime> {
   let loaded: Promise<BedrockRuntime> | undefined;
   return () =>
-    (loaded ??= import('@aws-sdk/client-bedrock-runtime').then((sdk) => ({
+    (loaded ??= Promise.all([
+      import('@aws-sdk/client-bedrock-runtime'),
+      options.client === undefined ? loadHttpHandler({ connectionTimeout: options.connectTimeoutMs }) : undefined,
+    ]).then(([sdk, requestHandler]) => ({
       sdk,
-      client:
-        options.client ??
-        new sdk.BedrockRuntimeClient({
-          maxAttempts: 2,
-          requestHandler: new NodeHttpHandler({ connectionTimeout: options.connectTimeoutMs }),
-        }),
+      client: options.client ?? new sdk.BedrockRuntimeClient({ maxAttempts: 2, requestHandler }),
     })));
 }

@@ -4,15 +4,9 @@
  * `VersionStage=AWSPREVIOUS` per secret: one round trip deep) for `CachingSecretProvider`;
  * `SecretsManagerRotationStore` gives the rotation steps what they need. Clients are injectable.
  */
-import {
-  BatchGetSecretValueCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-  UpdateSecretVersionStageCommand,
-  type SecretValueEntry,
-} from '@aws-sdk/client-secrets-manager';
+import type * as SecretsManagerSdk from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient, SecretValueEntry } from '@aws-sdk/client-secrets-manager';
+import { loadHttpHandler } from '../http-handler.js';
 import type { RotatableStore } from '../rotation.js';
 import {
   SECRET_NAMES,
@@ -22,6 +16,27 @@ import {
   type SecretSource,
   type SecretVersion,
 } from '../secrets.js';
+
+interface Connection {
+  readonly sdk: typeof SecretsManagerSdk;
+  readonly client: SecretsManagerClient;
+}
+
+/**
+ * The SDK, imported on first use (a cold start that is served from the secret cache of the
+ * environment never loads it), and `client` or a new one (three attempts, the shared agents).
+ */
+function lazyConnection(client?: SecretsManagerClient): () => Promise<Connection> {
+  let connection: Promise<Connection> | undefined;
+  return () =>
+    (connection ??= Promise.all([
+      import('@aws-sdk/client-secrets-manager'),
+      client === undefined ? loadHttpHandler({}) : undefined,
+    ]).then(([sdk, requestHandler]) => ({
+      sdk,
+      client: client ?? new sdk.SecretsManagerClient({ maxAttempts: 3, requestHandler }),
+    })));
+}
 
 const isNotFound = (error: unknown) => error instanceof Error && error.name === 'ResourceNotFoundException';
 
@@ -47,22 +62,23 @@ export interface SecretsManagerSourceOptions {
 
 /** A `SecretSource` over Secrets Manager. */
 export class SecretsManagerSource implements SecretSource {
-  readonly #client: SecretsManagerClient;
+  readonly #connect: () => Promise<Connection>;
   readonly #ids: Readonly<Record<SecretName, string>>;
 
   constructor(options: SecretsManagerSourceOptions) {
-    this.#client = options.client ?? new SecretsManagerClient({ maxAttempts: 3 });
+    this.#connect = lazyConnection(options.client);
     this.#ids = options.secretIds;
   }
 
   async load(): Promise<SecretSnapshot> {
     const ids = SECRET_NAMES.map((name) => this.#ids[name]);
+    const { sdk, client } = await this.#connect();
     const [batch, previous] = await Promise.all([
-      this.#client.send(new BatchGetSecretValueCommand({ SecretIdList: ids })),
+      client.send(new sdk.BatchGetSecretValueCommand({ SecretIdList: ids })),
       Promise.all(
         ids.map((id) =>
-          this.#client
-            .send(new GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPREVIOUS' }))
+          client
+            .send(new sdk.GetSecretValueCommand({ SecretId: id, VersionStage: 'AWSPREVIOUS' }))
             .catch((error: unknown) => {
               if (isNotFound(error)) return undefined;
               throw error;
@@ -90,21 +106,24 @@ export class SecretsManagerSource implements SecretSource {
 
 /** The rotation steps' view of Secrets Manager. */
 export class SecretsManagerRotationStore implements RotatableStore {
-  readonly #client: SecretsManagerClient;
+  readonly #connect: () => Promise<Connection>;
 
-  constructor(client: SecretsManagerClient = new SecretsManagerClient({ maxAttempts: 3 })) {
-    this.#client = client;
+  /** `client`: @default a client for the function's region */
+  constructor(client?: SecretsManagerClient) {
+    this.#connect = lazyConnection(client);
   }
 
   async describe(secretId: string) {
-    const result = await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const { sdk, client } = await this.#connect();
+    const result = await client.send(new sdk.DescribeSecretCommand({ SecretId: secretId }));
     return { rotationEnabled: result.RotationEnabled === true, versions: result.VersionIdsToStages ?? {} };
   }
 
   async getValue(secretId: string, select: { versionId?: string; stage?: string }): Promise<string | undefined> {
+    const { sdk, client } = await this.#connect();
     try {
-      const result = await this.#client.send(
-        new GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }),
+      const result = await client.send(
+        new sdk.GetSecretValueCommand({ SecretId: secretId, VersionId: select.versionId, VersionStage: select.stage }),
       );
       return result.SecretString;
     } catch (error) {
@@ -114,8 +133,9 @@ export class SecretsManagerRotationStore implements RotatableStore {
   }
 
   async putPending(secretId: string, versionId: string, value: string): Promise<void> {
-    await this.#client.send(
-      new PutSecretValueCommand({
+    const { sdk, client } = await this.#connect();
+    await client.send(
+      new sdk.PutSecretValueCommand({
         SecretId: secretId,
         ClientRequestToken: versionId,
         SecretString: value,
@@ -125,8 +145,9 @@ export class SecretsManagerRotationStore implements RotatableStore {
   }
 
   async promote(secretId: string, toVersionId: string, fromVersionId: string): Promise<void> {
-    await this.#client.send(
-      new UpdateSecretVersionStageCommand({
+    const { sdk, client } = await this.#connect();
+    await client.send(
+      new sdk.UpdateSecretVersionStageCommand({
         SecretId: secretId,
         VersionStage: 'AWSCURRENT',
         MoveToVersionId: toVersionId,
@@ -134,12 +155,43 @@ export class SecretsManagerRotationStore implements RotatableStore {
       }),
     );
     // Secrets Manager moves only the label named: AWSPENDING stays on the new version until removed.
-    await this.#client.send(
-      new UpdateSecretVersionStageCommand({
+    await client.send(
+      new sdk.UpdateSecretVersionStageCommand({
         SecretId: secretId,
         VersionStage: 'AWSPENDING',
         RemoveFromVersionId: toVersionId,
       }),
     );
+  }
+}
+
+/** A secret's current string value by name, as the model key getter reads it (Powertools Parameters' `get` shape). */
+export interface SecretValueProvider {
+  /** Resolves to `name`'s AWSCURRENT string; served from cache while younger than `maxAge` seconds. */
+  get(name: string, options: { readonly maxAge: number }): Promise<unknown>;
+}
+
+/**
+ * `SecretValueProvider` over Secrets Manager. Powertools Parameters' `SecretsProvider` does the
+ * same, but imports the SDK at module load, which esbuild hoists to the top of every bundle that
+ * contains it (a lazy `import()` of it does not defer loading); this one loads the SDK on first use.
+ */
+export class SecretsManagerValues implements SecretValueProvider {
+  readonly #connect: () => Promise<Connection>;
+  readonly #clock: () => number;
+  readonly #cache = new Map<string, { value: string | undefined; at: number }>();
+
+  constructor(options: { readonly client?: SecretsManagerClient; readonly clock?: () => number } = {}) {
+    this.#connect = lazyConnection(options.client);
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async get(name: string, options: { readonly maxAge: number }): Promise<string | undefined> {
+    const cached = this.#cache.get(name);
+    if (cached && this.#clock() - cached.at < options.maxAge * 1000) return cached.value;
+    const { sdk, client } = await this.#connect();
+    const result = await client.send(new sdk.GetSecretValueCommand({ SecretId: name }));
+    this.#cache.set(name, { value: result.SecretString, at: this.#clock() });
+    return result.SecretString;
   }
 }

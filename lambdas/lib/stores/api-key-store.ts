@@ -12,13 +12,7 @@
  * The key itself is never stored. Revoked keys keep their items for `retentionDays` (then TTL
  * removes them), so a revoked key is recognised (and audited) as revoked rather than unknown.
  */
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { KeyLimitError } from '../errors.js';
 import type { Role } from '../roles.js';
 import { DAY_MS, epochSeconds } from '../time.js';
@@ -64,7 +58,7 @@ const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export interface DynamoApiKeyStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   /** How long revoked and expired keys are kept (and recognised) before TTL removes them. */
   readonly retentionDays: number;
@@ -72,7 +66,7 @@ export interface DynamoApiKeyStoreOptions {
 
 /** `ApiKeyStore` on the security table. */
 export class DynamoApiKeyStore implements ApiKeyStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #retentionMs: number;
 

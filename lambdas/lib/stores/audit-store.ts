@@ -5,7 +5,7 @@
  * minute per source instead of one per request.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { QueryCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -15,14 +15,14 @@ const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 const MINUTE_MS = 60_000;
 
 export interface DynamoAuditStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   readonly retentionDays: number;
 }
 
 /** `AuditStore` on the security table. */
 export class DynamoAuditStore implements AuditStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #retentionDays: number;
 

@@ -4,12 +4,7 @@
  * ids go through `boundedKeyPart`), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
-import {
-  BatchGetCommand,
-  UpdateCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, UpdateCommand, type BatchGetCommandOutput, type DocumentClient } from './document-client.js';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -23,13 +18,13 @@ const BATCH = 100;
 const MAX_ATTEMPTS = 5;
 
 export interface DynamoBudgetStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
 }
 
 /** `BudgetStore` on the security table. */
 export class DynamoBudgetStore implements BudgetStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
 
   constructor(options: DynamoBudgetStoreOptions) {

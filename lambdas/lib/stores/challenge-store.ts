@@ -5,7 +5,7 @@
  * bytes, which a replay could vary), kept until the challenge expires (TTL), after which it is
  * refused as expired anyway.
  */
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DocumentClient } from './document-client.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 /** Storage of spent challenges. */
@@ -17,13 +17,13 @@ export interface SpentChallengeStore {
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 
 export interface DynamoSpentChallengeStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
 }
 
 /** `SpentChallengeStore` on the security table. */
 export class DynamoSpentChallengeStore implements SpentChallengeStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
 
   constructor(options: DynamoSpentChallengeStoreOptions) {

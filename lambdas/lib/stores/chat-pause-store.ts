@@ -6,7 +6,7 @@
  * replicas bring it under 1,000 a second each; pausing writes all of them in one `BatchWriteItem`.
  */
 import { randomInt } from 'node:crypto';
-import { BatchWriteCommand, type BatchWriteCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandOutput, type DocumentClient } from './document-client.js';
 import type { PauseState, PauseStore } from '../chat-pause.js';
 import { consistentReads } from './consistent-reads.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -22,7 +22,7 @@ const keyOf = (replica: number) => {
 const ALL = Array.from({ length: PAUSE_REPLICAS }, (_, i) => i);
 
 export interface DynamoPauseStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   /** A replica index below `n`. @default crypto.randomInt */
   readonly pickReplica?: (n: number) => number;
@@ -30,7 +30,7 @@ export interface DynamoPauseStoreOptions {
 
 /** `PauseStore` on the security table. */
 export class DynamoPauseStore implements PauseStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #pick: (n: number) => number;
 

@@ -9,7 +9,7 @@
  * Coalescing is `dataloader` (batching only, its cache off) scheduled on `setImmediate`, so reads
  * begun by successive middlewares (each awaited by Middy) still meet in one batch.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DocumentClient } from './document-client.js';
 import DataLoader from 'dataloader';
 import { ServiceUnavailableError } from '../errors.js';
 
@@ -39,10 +39,10 @@ interface Load {
   readonly key: ItemKey;
 }
 
-const readers = new WeakMap<DynamoDBDocumentClient, ConsistentReads>();
+const readers = new WeakMap<DocumentClient, ConsistentReads>();
 
 /** The shared batched reader of `client` (one per client, so every store's reads share batches). */
-export function consistentReads(client: DynamoDBDocumentClient): ConsistentReads {
+export function consistentReads(client: DocumentClient): ConsistentReads {
   let reader = readers.get(client);
   if (!reader) {
     const loader = new DataLoader<Load, Item, Load>((loads) => readBatch(client, loads), {
@@ -61,7 +61,7 @@ const idOf = (table: string, key: Readonly<Record<string, unknown>>, names: read
   JSON.stringify([table, ...names.map((name) => [name, key[name]])]);
 
 /** Reads `loads` (duplicates allowed: BatchGetItem refuses them, so each is asked once). */
-async function readBatch(client: DynamoDBDocumentClient, loads: readonly Load[]): Promise<Array<Item | Error>> {
+async function readBatch(client: DocumentClient, loads: readonly Load[]): Promise<Array<Item | Error>> {
   const namesOf = new Map<string, string[]>();
   for (const { table, key } of loads) if (!namesOf.has(table)) namesOf.set(table, Object.keys(key).sort());
   const ids = loads.map(({ table, key }) => idOf(table, key, namesOf.get(table) ?? []));

@@ -11,8 +11,8 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+  type DocumentClient,
+} from './document-client.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
 import { walkDays, type Page, type PagePosition } from './pagination.js';
@@ -45,14 +45,14 @@ const BATCH_SIZE = 25;
 const MAX_BATCH_RETRIES = 5;
 
 export interface DynamoConversationStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
   readonly ttlDays: number;
 }
 
 /** `ConversationStore` on the conversations table. */
 export class DynamoConversationStore implements ConversationStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
   readonly #ttlDays: number;
   /** Whether the engine runs `TransactWriteItems` (DynamoDB and DynamoDB Local do; dynalite does not). */

@@ -3,7 +3,7 @@
  * window, `PK=SK=RL#<tier>#<key>#<window>`, expiring by TTL two windows later. Increments are
  * atomic conditional `UpdateItem`s, so concurrent requests on many instances never overshoot.
  */
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DocumentClient } from './document-client.js';
 import { consistentReads } from './consistent-reads.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -38,13 +38,13 @@ const keyOf = (c: CounterRef) => {
 };
 
 export interface DynamoRateLimitStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
 }
 
 /** `RateLimitStore` on the security table. */
 export class DynamoRateLimitStore implements RateLimitStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
 
   constructor(options: DynamoRateLimitStoreOptions) {

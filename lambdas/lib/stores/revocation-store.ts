@@ -4,7 +4,7 @@
  * that user issued at or before that second is revoked). Both are read strongly consistent in one
  * `BatchGetItem`, shared with the request's other security reads (`consistent-reads.ts`).
  */
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { consistentReads } from './consistent-reads.js';
 import { epochSeconds } from '../time.js';
 import { boundedKeyPart } from './key-part.js';
@@ -28,13 +28,13 @@ export const revokedTokenKey = (revocationId: string): string => `REVOKED#${boun
 export const userRevocationKey = (userId: string): string => `USERREV#${boundedKeyPart(userId)}`;
 
 export interface DynamoRevocationStoreOptions {
-  readonly client: DynamoDBDocumentClient;
+  readonly client: DocumentClient;
   readonly tableName: string;
 }
 
 /** `RevocationStore` on the security table. */
 export class DynamoRevocationStore implements RevocationStore {
-  readonly #client: DynamoDBDocumentClient;
+  readonly #client: DocumentClient;
   readonly #table: string;
 
   constructor(options: DynamoRevocationStoreOptions) {

@@ -1,7 +1,7 @@
 /** Webhook feed: the publisher a runtime uses, chosen by configuration. */
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../config.js';
+import { loadHttpHandler } from '../http-handler.js';
 import type { SecretProvider } from '../secrets.js';
 import { InProcessWebhookQueue, SqsWebhookPublisher, type OnDropped, type WebhookPublisher } from './publisher.js';
 import { WebhookSender } from './sender.js';
@@ -10,12 +10,14 @@ export { NOT_FORWARDED, securityEvent, type WebhookEvent } from './events.js';
 export { withConversationEvents } from './conversation-events.js';
 export type { OnDropped, WebhookPublisher } from './publisher.js';
 
-/** An SQS client that gives up fast: queueing sits on the request path. */
-export const createSqsClient = (): SQSClient =>
-  new SQSClient({
-    maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }),
-  });
+/** Loads the SDK and builds an SQS client that gives up fast: queueing sits on the request path. */
+export async function loadSqsClient(): Promise<SQSClient> {
+  const [{ SQSClient }, requestHandler] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    loadHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }),
+  ]);
+  return new SQSClient({ maxAttempts: 2, requestHandler });
+}
 
 /**
  * The publisher for `config`: none without `WEBHOOK_URL`; the SQS queue when `WEBHOOK_QUEUE_URL`
@@ -28,7 +30,9 @@ export function createWebhookPublisher(
   const { url, queueUrl, maxAttempts, retryBaseMs, timeoutMs } = config.webhook;
   if (url === undefined) return undefined;
   if (queueUrl !== undefined) {
-    return new SqsWebhookPublisher({ queueUrl, client: parts.sqs ?? createSqsClient(), onDropped: parts.onDropped });
+    let sqs: Promise<SQSClient> | undefined = parts.sqs && Promise.resolve(parts.sqs);
+    const client = () => (sqs ??= loadSqsClient());
+    return new SqsWebhookPublisher({ queueUrl, client, onDropped: parts.onDropped });
   }
   const sender = new WebhookSender({
     url,

@@ -5,7 +5,7 @@
  * the same `WebhookSender` attempts with the same backoff in the background. Publishing never
  * throws: an event that cannot be queued, or that runs out of attempts, is reported as dropped.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookEvent } from './events.js';
 import { backoffMs, type WebhookSender } from './sender.js';
 
@@ -25,7 +25,8 @@ export interface WebhookPublisher {
 
 export interface SqsWebhookPublisherOptions {
   readonly queueUrl: string;
-  readonly client: SQSClient;
+  /** Resolves to the client (loading the SDK on the first event, not at cold start). */
+  readonly client: () => Promise<SQSClient>;
   readonly onDropped: OnDropped;
 }
 
@@ -40,7 +41,8 @@ export class SqsWebhookPublisher implements WebhookPublisher {
   async publish(event: WebhookEvent): Promise<void> {
     const { queueUrl, client, onDropped } = this.#options;
     try {
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
+      const [{ SendMessageCommand }, sqs] = await Promise.all([import('@aws-sdk/client-sqs'), client()]);
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
     } catch {
       onDropped(event, 'enqueue_failed', 0);
     }

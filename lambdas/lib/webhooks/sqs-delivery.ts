@@ -5,7 +5,7 @@
  * is counted as dropped and left to the queue's redrive policy, which moves it to the dead-letter
  * queue (`maxReceiveCount` = `WEBHOOK_MAX_ATTEMPTS`) for inspection and redrive.
  */
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { webhookEventSchema, type WebhookEvent } from './events.js';
 import type { OnDropped } from './publisher.js';
@@ -55,6 +55,8 @@ async function deliverOne(record: SQSRecord, options: SqsDeliveryOptions): Promi
     return record.messageId;
   }
   const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(backoffMs(attempt, retryBaseMs) / 1000));
+  // Imported here, on the retry path: a batch that is delivered never needs it.
+  const { ChangeMessageVisibilityCommand } = await import('@aws-sdk/client-sqs');
   await sqs
     .send(
       new ChangeMessageVisibilityCommand({

@@ -4,10 +4,11 @@
  * again and fail closed when they stay unprocessed; a failed call fails every read it carried.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ServiceUnavailableError } from '../../../../lambdas/lib/errors.js';
 import { consistentReads } from '../../../../lambdas/lib/stores/consistent-reads.js';
+import type { DocumentClient, DocumentCommand } from '../../../../lambdas/lib/stores/document-client.js';
 
 const key = (id: string) => ({ PK: id, SK: id });
 
@@ -15,7 +16,12 @@ const key = (id: string) => ({ PK: id, SK: id });
 function setup() {
   const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
   const mock = mockClient(client);
-  return { client, mock, reads: consistentReads(client) };
+  // The stores' client, over lib-dynamodb's so the mock answers (the reader only sends BatchGetItem).
+  const stores: DocumentClient = {
+    send: async <I, O>(command: DocumentCommand<I, O>) =>
+      (await client.send(new BatchGetCommand(command.input as BatchGetCommandInput))) as O,
+  };
+  return { client, mock, reads: consistentReads(stores) };
 }
 
 /** The keys each BatchGetItem asked for, per table. */

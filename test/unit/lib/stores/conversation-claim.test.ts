@@ -8,10 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDynamoDbClient, documentClientFor } from '../../../../lambdas/lib/clients.js';
+import { loadDynamoDbClient } from '../../../../lambdas/lib/clients.js';
 import type { ChatMessage, Owner } from '../../../../lambdas/lib/conversation.js';
 import { NotFoundError } from '../../../../lambdas/lib/errors.js';
 import { DynamoConversationStore } from '../../../../lambdas/lib/stores/conversation-store.js';
+import { LazyDocumentClient } from '../../../../lambdas/lib/stores/document-client.js';
 import { CONVERSATIONS_SCHEMA } from '../../../../lambdas/lib/stores/table-schema.js';
 import { ensureTables, hasJava, startDynamoDb, type EmbeddedDynamoDb } from '../../../../local/dynamodb.js';
 
@@ -44,8 +45,8 @@ describe.each([
     const admin = new DynamoDBClient(connection);
     await ensureTables(admin, [{ name: 'conversations', schema: CONVERSATIONS_SCHEMA }]);
     admin.destroy();
-    const client = createDynamoDbClient(connection);
-    store = new DynamoConversationStore({ client: documentClientFor(client), tableName: 'conversations', ttlDays: 30 });
+    const client = new LazyDocumentClient(() => loadDynamoDbClient(connection));
+    store = new DynamoConversationStore({ client, tableName: 'conversations', ttlDays: 30 });
   }, 120_000);
 
   afterAll(async () => {
