@@ -9,7 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { requestEvent, type EventSource } from './audit-events.js';
 import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
 import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
-import { guardedSystemPrompt } from './guardrails/screen.js';
+import { canarySecretOf, deriveCanary, withCanary } from './guardrails/leak.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { reservationFor } from './metering.js';
 import type { Runtime } from './runtime.js';
@@ -34,6 +34,18 @@ export interface SpendRequest {
   readonly source: EventSource;
 }
 
+/**
+ * The system prompt the model will be sent: the configured one with the guardrail's canary line
+ * (design §13). Worked out from the canary's derivation, not by loading the guardrail, so the
+ * HTTP layer of every function does not bundle the guardrail's detectors.
+ */
+async function promptSent(runtime: Runtime): Promise<string> {
+  const base = runtime.config.llm.systemPrompt;
+  if (runtime.guardrail !== undefined) return runtime.guardrail ? runtime.guardrail.systemPrompt(base) : base;
+  if (runtime.config.guardrail.provider === 'none') return base;
+  return withCanary(base, deriveCanary(await canarySecretOf(runtime.secrets)()));
+}
+
 /** Starts the pause read and the reservation for one turn; nothing is awaited here. */
 export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   const { budgets, chatPause, config, audit, metrics, clock } = runtime;
@@ -41,7 +53,7 @@ export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   // The prompt the model is sent (with the guardrail's canary, design §13) bounds the reservation.
   const reserving: Promise<ReserveOutcome> = Promise.all([
     loadTokenizer(),
-    guardedSystemPrompt(runtime, config.llm.systemPrompt),
+    promptSent(runtime),
   ]).then(([tokenizer, systemPrompt]) =>
     budgets.reserve(request.subject, reservationFor(tokenizer, { ...config.llm, systemPrompt }, request.message)),
   );

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { SecretProvider } from '../secrets.js';
 import { BedrockGuardrail } from './bedrock.js';
 import { localEntities } from './config.js';
+import { canarySecretOf } from './leak.js';
 import type { Guardrail } from './guardrail.js';
 import { LocalGuardrail } from './local.js';
 
@@ -12,8 +13,7 @@ export function createGuardrail(
   secrets: SecretProvider,
 ): Guardrail | undefined {
   const g = config.guardrail;
-  // The canary rotates with the widget signing secret: a leaked canary is worthless after rotation.
-  const canarySecret = async () => (await secrets.get())['widget-signing-secret'].current.value;
+  const canarySecret = canarySecretOf(secrets);
   switch (g.provider) {
     case 'none':
       return undefined;

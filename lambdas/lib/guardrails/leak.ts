@@ -5,6 +5,7 @@
  * with that secret, and cannot be guessed from the prompt; it is never logged.
  */
 import { hkdfSync } from 'node:crypto';
+import type { SecretProvider } from '../secrets.js';
 import { wordsForMatching } from './normalize.js';
 
 /** How many consecutive words of the system prompt in an answer count as a leak (design §13). */
@@ -144,6 +145,13 @@ export class LeakDetector {
     return held;
   }
 }
+
+/**
+ * The secret a canary is derived from: the widget signing secret, so a leaked canary is worthless
+ * after rotation. Rejects as the secret provider does.
+ */
+export const canarySecretOf = (secrets: SecretProvider) => async (): Promise<string> =>
+  (await secrets.get())['widget-signing-secret'].current.value;
 
 /** Appends the canary of the current secret to system prompts; the derivation is redone only when the secret rotates. */
 export class PromptCanary {

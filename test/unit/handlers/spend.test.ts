@@ -19,6 +19,7 @@ import {
   errorOf,
   fakeRuntime,
   invoke,
+  makeKeys,
   type FakeRuntime,
 } from '../../helpers/fake-runtime.js';
 
@@ -53,9 +54,9 @@ async function reservation(fake: FakeRuntime, message = 'hello'): Promise<number
   return reservationFor(await loadTokenizer(), fake.runtime.config.llm, message);
 }
 
-function setup(env: Record<string, string> = {}) {
+function setup(env: Record<string, string> = {}, keys = makeKeys()) {
   const model = new CountingModel();
-  const fake = fakeRuntime({ model, env: { ...SMALL, ...env } });
+  const fake = fakeRuntime({ model, env: { ...SMALL, ...env }, keys });
   const chat = buildChat(fake.runtime);
   const send = (message = 'hello', headers: Record<string, string> = {}, sessionId = 'session-1') =>
     invoke(chat, chatRequest(fake.keys.widget, { sessionId, message }, headers));
@@ -149,8 +150,10 @@ describe('chat turns against budgets', () => {
   });
 
   it('should reserve for the system prompt the model is sent, guardrail canary included', async () => {
-    // Prepare: budgets of exactly the reservation without, and with, the canary the guardrail adds.
-    const probe = fakeRuntime({ env: SMALL });
+    // Prepare: budgets of exactly the reservation without, and with, the canary the guardrail adds
+    // (the same keys throughout: the canary derives from the signing secret).
+    const keys = makeKeys();
+    const probe = fakeRuntime({ env: SMALL, keys });
     const guarded = await guardedSystemPrompt(probe.runtime, probe.runtime.config.llm.systemPrompt);
     const tokenizer = await loadTokenizer();
     const withCanary = reservationFor(tokenizer, { ...probe.runtime.config.llm, systemPrompt: guarded }, 'hello');
@@ -158,8 +161,8 @@ describe('chat turns against budgets', () => {
     expect(withCanary).toBeGreaterThan(without);
 
     // Act
-    const short = await setup({ BUDGET_TOKENS_PER_SESSION: String(without) }).send();
-    const enough = await setup({ BUDGET_TOKENS_PER_SESSION: String(withCanary) }).send();
+    const short = await setup({ BUDGET_TOKENS_PER_SESSION: String(without) }, keys).send();
+    const enough = await setup({ BUDGET_TOKENS_PER_SESSION: String(withCanary) }, keys).send();
 
     // Assess
     expect([short.statusCode, errorOf(short).code]).toEqual([429, 'BUDGET_EXCEEDED']);
