@@ -51,11 +51,9 @@ export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
   const { budgets, chatPause, config, audit, metrics, clock } = runtime;
   const paused = chatPause.isPaused();
   // The prompt the model is sent (with the guardrail's canary, design §13) bounds the reservation.
-  const reserving: Promise<ReserveOutcome> = Promise.all([
-    loadTokenizer(),
-    promptSent(runtime),
-  ]).then(([tokenizer, systemPrompt]) =>
-    budgets.reserve(request.subject, reservationFor(tokenizer, { ...config.llm, systemPrompt }, request.message)),
+  const reserving: Promise<ReserveOutcome> = Promise.all([loadTokenizer(), promptSent(runtime)]).then(
+    ([tokenizer, systemPrompt]) =>
+      budgets.reserve(request.subject, reservationFor(tokenizer, { ...config.llm, systemPrompt }, request.message)),
   );
   // Both are awaited later, or never when the request fails first: never an unhandled rejection.
   paused.catch(() => undefined);
