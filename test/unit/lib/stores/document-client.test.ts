@@ -161,6 +161,19 @@ describe('LazyDocumentClient', () => {
     await expect(sent).rejects.toBe(failed);
   });
 
+  it.each<[string, () => DocumentCommand<unknown, unknown>]>([
+    ['a stored number beyond the safe integers', () => new GetCommand({ TableName: T, Key: KEY })],
+    ['a value with no DynamoDB type', () => new PutCommand({ TableName: T, Item: { pk: 'a', at: new Date(0) } })],
+  ])('should fail closed (503) on %s, as the conversion inside the SDK client did', async (_name, command) => {
+    // Prepare
+    dynamo.on(GetItemCommand).resolves({ Item: { pk: { S: 'a' }, n: { N: '123456789012345678901' } } });
+    dynamo.on(PutItemCommand).resolves({});
+    // Act
+    const sent = client().send(command());
+    // Assess
+    await expect(sent).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+
   it('should load the client on the first send only, and fail closed (503) when it cannot', async () => {
     // Prepare
     let loads = 0;
