@@ -162,11 +162,20 @@ describe('LazyDocumentClient', () => {
   });
 
   it.each<[string, () => DocumentCommand<unknown, unknown>]>([
-    ['a stored number beyond the safe integers', () => new GetCommand({ TableName: T, Key: KEY })],
+    [
+      'a number beyond the safe integers',
+      () =>
+        new UpdateCommand({
+          TableName: T,
+          Key: KEY,
+          UpdateExpression: 'u',
+          ExpressionAttributeValues: { ':n': 2 ** 60 },
+        }),
+    ],
     ['a value with no DynamoDB type', () => new PutCommand({ TableName: T, Item: { pk: 'a', at: new Date(0) } })],
   ])('should fail closed (503) on %s, as the conversion inside the SDK client did', async (_name, command) => {
     // Prepare
-    dynamo.on(GetItemCommand).resolves({ Item: { pk: { S: 'a' }, n: { N: '123456789012345678901' } } });
+    dynamo.on(UpdateItemCommand).resolves({});
     dynamo.on(PutItemCommand).resolves({});
     // Act
     const sent = client().send(command());
