@@ -19,6 +19,7 @@ const { EnvOverrideSource } = await import('../../../lambdas/lib/secrets/env-sec
 const { SecretsManagerValues } = await import('../../../lambdas/lib/secrets/secrets-manager.js');
 const { createWebhookPublisher } = await import('../../../lambdas/lib/webhooks/index.js');
 const { lazyBedrockRuntime } = await import('../../../lambdas/lib/llm/bedrock-runtime.js');
+const deliverWebhook = await import('../../../lambdas/handlers/deliver-webhook.js');
 
 const dynamo = mockClient(DynamoDBClient);
 const secretsManager = mockClient(SecretsManagerClient);
@@ -67,6 +68,17 @@ function bedrockCall(): Call {
   return async () => (await load()).client !== undefined;
 }
 
+/** The webhook delivery function (Lambda entry), built from the environment on its first batch. */
+function deliveryCall(): Call {
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.WEBHOOK_URL = 'https://hooks.example.com/in';
+  process.env.WEBHOOK_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/hooks';
+  return async () => {
+    await deliverWebhook.handler({ Records: [] });
+    return true;
+  };
+}
+
 describe('lazily loaded SDK clients', () => {
   beforeEach(() => {
     dynamo.reset();
@@ -89,6 +101,7 @@ describe('lazily loaded SDK clients', () => {
     ['Secrets Manager (the model key)', secretsManagerCall],
     ['SQS (the webhook publisher)', sqsCall],
     ['Bedrock Runtime (the model)', bedrockCall],
+    ['SQS (the webhook delivery function)', deliveryCall],
   ])('should load the %s client again on the next call after a failed load', async (_name, make) => {
     // Prepare
     const call = make();
