@@ -36,4 +36,11 @@ async function build(): Promise<(event: SQSEvent) => Promise<SQSBatchResponse>> 
   return (event) => deliverBatch(event.Records, options);
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => (await (delivery ??= build()))(event);
+/** A failed build is not kept: the next batch builds again. */
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> =>
+  (
+    await (delivery ??= build().catch((error: unknown) => {
+      delivery = undefined;
+      throw error;
+    }))
+  )(event);

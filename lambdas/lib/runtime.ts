@@ -101,7 +101,12 @@ export function createRuntime(parts: RuntimeParts): Runtime {
   const logger = parts.logger ?? createLogger(config.logLevel);
   let dynamoDbClient: Promise<DynamoDBClient> | undefined =
     parts.dynamoDbClient && Promise.resolve(parts.dynamoDbClient);
-  const dynamoDb = () => (dynamoDbClient ??= loadDynamoDbClient({ endpoint: config.dynamoDbEndpoint }));
+  // A failed load is not kept: the next request loads again (LazyDocumentClient fails this one closed).
+  const dynamoDb = () =>
+    (dynamoDbClient ??= loadDynamoDbClient({ endpoint: config.dynamoDbEndpoint }).catch((error: unknown) => {
+      dynamoDbClient = undefined;
+      throw error;
+    }));
   const client = new LazyDocumentClient(dynamoDb);
   const auditStore = new DynamoAuditStore({
     client,

@@ -25,8 +25,14 @@ export function lazyBedrockRuntime(options: {
     (loaded ??= Promise.all([
       import('@aws-sdk/client-bedrock-runtime'),
       options.client === undefined ? loadHttpHandler({ connectionTimeout: options.connectTimeoutMs }) : undefined,
-    ]).then(([sdk, requestHandler]) => ({
-      sdk,
-      client: options.client ?? new sdk.BedrockRuntimeClient({ maxAttempts: 2, requestHandler }),
-    })));
+    ])
+      .then(([sdk, requestHandler]) => ({
+        sdk,
+        client: options.client ?? new sdk.BedrockRuntimeClient({ maxAttempts: 2, requestHandler }),
+      }))
+      // A failed load is not kept: the next call loads again.
+      .catch((error: unknown) => {
+        loaded = undefined;
+        throw error;
+      }));
 }

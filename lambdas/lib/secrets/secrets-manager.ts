@@ -32,10 +32,16 @@ function lazyConnection(client?: SecretsManagerClient): () => Promise<Connection
     (connection ??= Promise.all([
       import('@aws-sdk/client-secrets-manager'),
       client === undefined ? loadHttpHandler({}) : undefined,
-    ]).then(([sdk, requestHandler]) => ({
-      sdk,
-      client: client ?? new sdk.SecretsManagerClient({ maxAttempts: 3, requestHandler }),
-    })));
+    ])
+      .then(([sdk, requestHandler]) => ({
+        sdk,
+        client: client ?? new sdk.SecretsManagerClient({ maxAttempts: 3, requestHandler }),
+      }))
+      // A failed load is not kept: the next call loads again.
+      .catch((error: unknown) => {
+        connection = undefined;
+        throw error;
+      }));
 }
 
 const isNotFound = (error: unknown) => error instanceof Error && error.name === 'ResourceNotFoundException';

@@ -174,6 +174,19 @@ function converted(value: unknown, shape: Shape, convert: (item: Record<string, 
   return out;
 }
 
+/**
+ * `convert()`, with a value the converter refuses (a stored number beyond 2^53, a value with no
+ * DynamoDB type) failing closed (503), as it did when lib-dynamodb converted inside the client's
+ * middleware, under the fail-closed middleware.
+ */
+function failingClosed<T>(convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    throw new ServiceUnavailableError({ cause: error });
+  }
+}
+
 interface Loaded {
   readonly sdk: typeof DynamoDbSdk;
   readonly converter: typeof Converter;
@@ -202,9 +215,11 @@ export class LazyDocumentClient implements DocumentClient {
     const { sdk, converter, client } = this.#loaded ?? (await this.#loadOnce());
     const spec = COMMANDS[command.commandName];
     const Command = sdk[spec.sdk] as unknown as new (input: unknown) => Parameters<DynamoDBClient['send']>[0];
-    const input = converted(command.input, spec.input, (item) => converter.marshall(item, MARSHALL_OPTIONS));
+    const input = failingClosed(() =>
+      converted(command.input, spec.input, (item) => converter.marshall(item, MARSHALL_OPTIONS)),
+    );
     const output = await client.send(new Command(input));
-    return converted(output, spec.output, (item) => converter.unmarshall(item as never)) as O;
+    return failingClosed(() => converted(output, spec.output, (item) => converter.unmarshall(item as never))) as O;
   }
 
   async #loadOnce(): Promise<Loaded> {

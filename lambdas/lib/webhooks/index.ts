@@ -31,7 +31,12 @@ export function createWebhookPublisher(
   if (url === undefined) return undefined;
   if (queueUrl !== undefined) {
     let sqs: Promise<SQSClient> | undefined = parts.sqs && Promise.resolve(parts.sqs);
-    const client = () => (sqs ??= loadSqsClient());
+    // A failed load is not kept: the next event loads again.
+    const client = () =>
+      (sqs ??= loadSqsClient().catch((error: unknown) => {
+        sqs = undefined;
+        throw error;
+      }));
     return new SqsWebhookPublisher({ queueUrl, client, onDropped: parts.onDropped });
   }
   const sender = new WebhookSender({

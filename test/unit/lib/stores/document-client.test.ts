@@ -161,6 +161,28 @@ describe('LazyDocumentClient', () => {
     await expect(sent).rejects.toBe(failed);
   });
 
+  it.each<[string, () => DocumentCommand<unknown, unknown>]>([
+    [
+      'a number beyond the safe integers',
+      () =>
+        new UpdateCommand({
+          TableName: T,
+          Key: KEY,
+          UpdateExpression: 'u',
+          ExpressionAttributeValues: { ':n': 2 ** 60 },
+        }),
+    ],
+    ['a value with no DynamoDB type', () => new PutCommand({ TableName: T, Item: { pk: 'a', at: new Date(0) } })],
+  ])('should fail closed (503) on %s, as the conversion inside the SDK client did', async (_name, command) => {
+    // Prepare
+    dynamo.on(UpdateItemCommand).resolves({});
+    dynamo.on(PutItemCommand).resolves({});
+    // Act
+    const sent = client().send(command());
+    // Assess
+    await expect(sent).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+
   it('should load the client on the first send only, and fail closed (503) when it cannot', async () => {
     // Prepare
     let loads = 0;
