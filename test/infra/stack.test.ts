@@ -24,8 +24,8 @@ function functionId(template: Template, handler: string): string {
 describe('ChatWidgetStack', () => {
   let template: Template;
   beforeAll(() => {
-    const app = new App();
-    template = Template.fromStack(new ChatWidgetStack(app, 'Test', { settings }));
+    // Unbundled: the synth project (`npm run start:synth`) runs the real bundles; cdk-nag below bundles once.
+    template = Template.fromStack(new ChatWidgetStack(unbundledApp(), 'Test', { settings }));
   });
 
   it('It should build every function on Node.js 24, arm64, with X-Ray tracing', () => {

@@ -5,7 +5,9 @@ import { parseContext } from '../../lib/context.js';
 
 describe('Tables', () => {
   const settings = parseContext({ allowedOrigins: 'https://app.example.com' });
-  const template = Template.fromStack(new ChatWidgetStack(new App(), 'Test', { settings }));
+  const template = Template.fromStack(
+    new ChatWidgetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test', { settings }),
+  );
 
   it('It should declare every table on demand with PITR, KMS, TTL and deletion protection', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 3);

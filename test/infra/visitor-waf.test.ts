@@ -17,7 +17,7 @@ const BASE = {
 
 const templateFor = (visitorChallenge: string | undefined) =>
   Template.fromStack(
-    new ChatWidgetStack(new App(), 'Test', {
+    new ChatWidgetStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test', {
       settings: parseContext({ ...BASE, ...(visitorChallenge === undefined ? {} : { visitorChallenge }) }),
     }),
   );
@@ -96,7 +96,7 @@ describe('visitorChallenge', () => {
 
   it('should pass the AWS Solutions checks with waf', () => {
     // Prepare
-    const app = new App();
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     new ChatWidgetStack(app, 'Nag', { settings: parseContext({ ...BASE, visitorChallenge: 'waf' }) });
 

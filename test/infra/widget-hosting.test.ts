@@ -10,7 +10,7 @@ const BUNDLE = 'window.ChatWidget={};';
 describe('WidgetHosting', () => {
   let template: Template;
   beforeAll(() => {
-    const stack = new Stack(new App(), 'Hosting');
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Hosting');
     new WidgetHosting(stack, 'WidgetHosting', { bundle: BUNDLE });
     template = Template.fromStack(stack);
   });
@@ -126,7 +126,7 @@ describe('ChatWidgetStack with widgetHosting', () => {
     ['an environment-agnostic stack', undefined],
     ['a stack with an account and region', { account: '123456789012', region: 'eu-west-1' }],
   ])('It should pass the AWS Solutions checks for %s and output the script URL', (_kind, env) => {
-    const app = new App();
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stack = new ChatWidgetStack(app, 'NagWidget', { settings, env });
     expect(() => app.synth()).not.toThrow();
