@@ -16,7 +16,14 @@ import {
   PERSISTENCE_ATTRIBUTE_KEY_MAPPINGS,
 } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DocumentClient } from './stores/document-client.js';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DocumentClient,
+  isConditionFailure,
+} from './stores/document-client.js';
 
 const ID = 'id';
 const { statusAttr, expiryAttr, inProgressExpiryAttr, dataAttr, validationKeyAttr } =
@@ -95,7 +102,7 @@ export class DynamoIdempotencyStore extends BasePersistenceLayer {
         }),
       );
     } catch (error) {
-      if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') throw error;
+      if (!isConditionFailure(error)) throw error;
       // The old item comes back in the wire format: the document client does not convert errors.
       const old = (error as { Item?: Record<string, AttributeValue> }).Item;
       const { unmarshall } = await import('@aws-sdk/util-dynamodb');

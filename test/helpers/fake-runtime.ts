@@ -39,6 +39,7 @@ import type {
   ClaimWithMessageInput,
   StoredMessage,
 } from '../../lambdas/lib/conversation.js';
+import { ownerValue } from '../../lambdas/lib/conversation.js';
 import { KeyLimitError, NotFoundError } from '../../lambdas/lib/errors.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../../lambdas/lib/stores/api-key-store.js';
 import type { Page, PagePosition } from '../../lambdas/lib/stores/pagination.js';
@@ -226,6 +227,10 @@ export class InMemoryRateLimitStore implements RateLimitStore {
   readonly counts = new Map<string, number>();
   failure: Error | undefined;
   #id = (c: CounterRef): string => `${c.tier}#${c.key}#${c.window}`;
+  /** A counter's count, read synchronously by tests. */
+  count(counter: CounterRef): number {
+    return this.counts.get(this.#id(counter)) ?? 0;
+  }
   async read(counter: CounterRef): Promise<number> {
     if (this.failure) throw this.failure;
     return this.counts.get(this.#id(counter)) ?? 0;
@@ -264,7 +269,7 @@ export class InMemoryConversationStore implements ConversationStore {
   readonly sessions = new Map<string, StoredSession>();
 
   async beginTurn(input: ClaimInput): Promise<number> {
-    const owner = input.owner.kind === 'user' ? `user:${input.owner.userId}` : 'anonymous';
+    const owner = ownerValue(input.owner);
     let session = this.sessions.get(input.sessionId);
     if (session && session.owner !== owner) throw new NotFoundError('No such session.');
     if (!session) {

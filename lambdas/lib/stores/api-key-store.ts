@@ -12,7 +12,14 @@
  * The key itself is never stored. Revoked keys keep their items for `retentionDays` (then TTL
  * removes them), so a revoked key is recognised (and audited) as revoked rather than unknown.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DocumentClient } from './document-client.js';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DocumentClient,
+  isConditionFailure,
+} from './document-client.js';
 import { KeyLimitError } from '../errors.js';
 import type { Role } from '../roles.js';
 import { DAY_MS, epochSeconds } from '../time.js';
@@ -54,8 +61,6 @@ const COUNTER_KEY = 'KEYS#ACTIVE';
 const lookupKey = (hash: string) => ({ [PK]: `APIKEY#${hash}`, [SK]: `APIKEY#${hash}` });
 const listingKey = (id: string) => ({ [PK]: LIST_PARTITION, [SK]: `KEY#${id}` });
 const counterKey = { [PK]: COUNTER_KEY, [SK]: COUNTER_KEY };
-const isConditionFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 export interface DynamoApiKeyStoreOptions {
   readonly client: DocumentClient;

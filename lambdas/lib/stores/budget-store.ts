@@ -4,7 +4,13 @@
  * ids go through `boundedKeyPart`), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
-import { BatchGetCommand, UpdateCommand, type BatchGetCommandOutput, type DocumentClient } from './document-client.js';
+import {
+  BatchGetCommand,
+  UpdateCommand,
+  type BatchGetCommandOutput,
+  type DocumentClient,
+  isConditionFailure,
+} from './document-client.js';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -47,7 +53,7 @@ export class DynamoBudgetStore implements BudgetStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -113,7 +119,7 @@ export class DynamoBudgetStore implements BudgetStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }

@@ -5,7 +5,7 @@
  * bytes, which a replay could vary), kept until the challenge expires (TTL), after which it is
  * refused as expired anyway.
  */
-import { PutCommand, type DocumentClient } from './document-client.js';
+import { PutCommand, type DocumentClient, isConditionFailure } from './document-client.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 /** Storage of spent challenges. */
@@ -44,7 +44,7 @@ export class DynamoSpentChallengeStore implements SpentChallengeStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }

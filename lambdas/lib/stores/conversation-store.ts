@@ -12,6 +12,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DocumentClient,
+  isConditionFailure,
 } from './document-client.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
@@ -127,7 +128,7 @@ export class DynamoConversationStore implements ConversationStore {
       const total = Number(result.Attributes?.messageCount);
       return total - input.count + 1;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') {
+      if (isConditionFailure(error)) {
         throw new NotFoundError('No such session.', { cause: error });
       }
       throw error;

@@ -91,6 +91,10 @@ export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandIn
   readonly commandName = 'TransactWriteCommand';
 }
 
+/** Whether `error` is DynamoDB refusing a write whose condition failed (the SDK passes it through unchanged). */
+export const isConditionFailure = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
 /** What the stores send through. */
 export interface DocumentClient {
   /** Sends `command`; resolves to the SDK's output, rejects as the SDK client does. */

@@ -3,7 +3,7 @@
  * window, `PK=SK=RL#<tier>#<key>#<window>`, expiring by TTL two windows later. Increments are
  * atomic conditional `UpdateItem`s, so concurrent requests on many instances never overshoot.
  */
-import { UpdateCommand, type DocumentClient } from './document-client.js';
+import { UpdateCommand, type DocumentClient, isConditionFailure } from './document-client.js';
 import { consistentReads } from './consistent-reads.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -74,7 +74,7 @@ export class DynamoRateLimitStore implements RateLimitStore {
       );
       return Number(result.Attributes?.count);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
@@ -92,7 +92,7 @@ export class DynamoRateLimitStore implements RateLimitStore {
         }),
       )
       .catch((error: unknown) => {
-        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+        if (!isConditionFailure(error)) throw error;
       });
   }
 

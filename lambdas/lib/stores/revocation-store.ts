@@ -4,7 +4,7 @@
  * that user issued at or before that second is revoked). Both are read strongly consistent in one
  * `BatchGetItem`, shared with the request's other security reads (`consistent-reads.ts`).
  */
-import { PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
+import { PutCommand, UpdateCommand, type DocumentClient, isConditionFailure } from './document-client.js';
 import { consistentReads } from './consistent-reads.js';
 import { epochSeconds } from '../time.js';
 import { boundedKeyPart } from './key-part.js';
@@ -61,7 +61,7 @@ export class DynamoRevocationStore implements RevocationStore {
         }),
       )
       .catch((error: unknown) => {
-        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+        if (!isConditionFailure(error)) throw error;
       });
   }
 

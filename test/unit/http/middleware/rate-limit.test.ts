@@ -12,7 +12,8 @@ import type { Logger } from '../../../../lambdas/lib/logger.js';
 import { RateLimiter, type LimitCheck, type LimitResult } from '../../../../lambdas/lib/rate-limiter.js';
 import type { AppRequest, RequestState } from '../../../../lambdas/http/request.js';
 import type { AuditEvent } from '../../../../lambdas/lib/audit-events.js';
-import type { CounterRef, RateLimitStore } from '../../../../lambdas/lib/stores/rate-limit-store.js';
+import type { CounterRef } from '../../../../lambdas/lib/stores/rate-limit-store.js';
+import { InMemoryRateLimitStore } from '../../../helpers/fake-runtime.js';
 import { rateLimit, rateLimitHeaders } from '../../../../lambdas/http/middleware/rate-limit.js';
 import { awaitChecks } from '../../../../lambdas/http/middleware/checks.js';
 
@@ -22,37 +23,6 @@ const T0 = Date.UTC(2025, 0, 15, 12, 0, 0);
 
 const idOf = (c: CounterRef) => `${c.tier}#${c.key}#${c.window}`;
 
-/** Counters in a `Map`; set `failure` to make every call reject as an unreachable table would. */
-class MemoryStore implements RateLimitStore {
-  readonly counts = new Map<string, number>();
-  failure: Error | undefined;
-  count(counter: CounterRef): number {
-    return this.counts.get(idOf(counter)) ?? 0;
-  }
-  async read(counter: CounterRef): Promise<number> {
-    if (this.failure) throw this.failure;
-    return this.count(counter);
-  }
-  async incrementBelow(counter: CounterRef, below: number): Promise<number | undefined> {
-    if (this.failure) throw this.failure;
-    const current = this.count(counter);
-    if (current >= below) return undefined;
-    this.counts.set(idOf(counter), current + 1);
-    return current + 1;
-  }
-  async increment(counter: CounterRef): Promise<number> {
-    if (this.failure) throw this.failure;
-    const next = this.count(counter) + 1;
-    this.counts.set(idOf(counter), next);
-    return next;
-  }
-  async decrement(counter: CounterRef): Promise<void> {
-    if (this.failure) throw this.failure;
-    const current = this.count(counter);
-    if (current > 0) this.counts.set(idOf(counter), current - 1);
-  }
-}
-
 const IP_TIER: LimitCheck = { tier: 'ip', key: '203.0.113.7', limit: 3 };
 const SESSION_TIER: LimitCheck = { tier: 'session', key: 's-1', limit: 5 };
 const LOCKOUT: LimitCheck = { tier: 'auth-failure', key: '203.0.113.7', limit: 2 };
@@ -60,7 +30,7 @@ const LOCKOUT: LimitCheck = { tier: 'auth-failure', key: '203.0.113.7', limit: 2
 function setup(options: { failOpen?: boolean; tiers?: LimitCheck[]; lockout?: boolean } = {}) {
   let now = T0 + 15_000;
   const clock = () => now;
-  const store = new MemoryStore();
+  const store = new InMemoryRateLimitStore();
   const limiter = new RateLimiter({ store, windowMs: WINDOW_MS, clock });
   const events: AuditEvent[] = [];
   const audit = { record: jest.fn(async (event: AuditEvent) => void events.push(event)) } as unknown as AuditLog;
