@@ -88,7 +88,7 @@ describe('secret rotation on the synthesized stack', () => {
   /** The newest value the test knows of the secret named `key`: rotated, else the first. */
   const latest = (key: string) => {
     const name = [...before.keys()].find((n) => probed(n) === key) as string;
-    return after.get(name)?.value ?? (before.get(name) as string);
+    return after.get(name)?.value ?? before.get(name) ?? '';
   };
 
   beforeAll(async () => {
