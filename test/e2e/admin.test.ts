@@ -3,35 +3,18 @@
  * its messages, erasure, and the audit trail that records every admin call.
  */
 import { randomBytes } from 'node:crypto';
+import type * as z from 'zod';
+import type {
+  auditRecordSchema,
+  chatMessageSchema,
+  conversationSummarySchema,
+} from '../../lambdas/http/response-schemas.js';
 import { http, postJson, type HttpResponse, type ErrorBody, type List } from '../helpers/http.js';
 import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
-interface Summary {
-  sessionId: string;
-  userId: string | null;
-  origin: string | null;
-  createdAt: string;
-  updatedAt: string;
-  messageCount: number;
-}
-interface Message {
-  role: string;
-  content: string;
-  createdAt: string;
-}
-interface AuditItem {
-  id: string;
-  type: string;
-  actor: string;
-  ip: string;
-  method: string;
-  route: string;
-  requestId: string;
-  at: string;
-  lastAt: string;
-  count: number;
-  detail: Record<string, string | number>;
-}
+type Summary = z.infer<typeof conversationSummarySchema>;
+type Message = z.infer<typeof chatMessageSchema>;
+type AuditItem = z.infer<typeof auditRecordSchema>;
 
 /** Sessions created in order, one turn each; the list must return them reversed. */
 const SESSIONS = ['adm-0', 'adm-1', 'adm-2', 'adm-3', 'adm-4'];

@@ -4,27 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as z from 'zod';
+import type {
+  auditRecordSchema,
+  chatMessageSchema,
+  conversationSummarySchema,
+} from '../../lambdas/http/response-schemas.js';
 import { http, postJson, type HttpResponse, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
-interface Summary {
-  sessionId: string;
-  userId: string | null;
-  messageCount: number;
-  createdAt: string;
-}
-interface Message {
-  role: string;
-  content: string;
-  createdAt: string;
-}
-interface AuditItem {
-  id: string;
-  type: string;
-  actor: string;
-  route: string;
-  detail: Record<string, string | number>;
-}
+type Summary = z.infer<typeof conversationSummarySchema>;
+type Message = z.infer<typeof chatMessageSchema>;
+type AuditItem = z.infer<typeof auditRecordSchema>;
 
 const SESSIONS = ['dyn-a', 'dyn-b', 'dyn-c'];
 const MAX_PAGES = 50;
