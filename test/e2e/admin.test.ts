@@ -3,18 +3,13 @@
  * its messages, erasure, and the audit trail that records every admin call.
  */
 import { randomBytes } from 'node:crypto';
-import type * as z from 'zod';
-import type {
-  auditRecordSchema,
-  chatMessageSchema,
-  conversationSummarySchema,
-} from '../../lambdas/http/response-schemas.js';
+import type { AuditRecord, ConversationSummary, StoredMessage } from '../helpers/api-types.js';
 import { http, postJson, type HttpResponse, type ErrorBody, type List } from '../helpers/http.js';
 import { startTarget, type RunningServer } from '../helpers/local-server.js';
 
-type Summary = z.infer<typeof conversationSummarySchema>;
-type Message = z.infer<typeof chatMessageSchema>;
-type AuditItem = z.infer<typeof auditRecordSchema>;
+type Summary = ConversationSummary;
+type Message = StoredMessage;
+type AuditItem = AuditRecord;
 
 /** Sessions created in order, one turn each; the list must return them reversed. */
 const SESSIONS = ['adm-0', 'adm-1', 'adm-2', 'adm-3', 'adm-4'];

@@ -4,18 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as z from 'zod';
-import type {
-  auditRecordSchema,
-  chatMessageSchema,
-  conversationSummarySchema,
-} from '../../lambdas/http/response-schemas.js';
+import type { AuditRecord, ConversationSummary, StoredMessage } from '../helpers/api-types.js';
 import { http, postJson, type HttpResponse, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
-type Summary = z.infer<typeof conversationSummarySchema>;
-type Message = z.infer<typeof chatMessageSchema>;
-type AuditItem = z.infer<typeof auditRecordSchema>;
+type Summary = ConversationSummary;
+type Message = StoredMessage;
+type AuditItem = AuditRecord;
 
 const SESSIONS = ['dyn-a', 'dyn-b', 'dyn-c'];
 const MAX_PAGES = 50;
