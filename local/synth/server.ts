@@ -37,6 +37,7 @@ import { MAX_REQUEST_BYTES, readBody, splitTarget, toEvent, writeResult } from '
 import { PRELUDE_DELIMITER } from './function-host.js';
 import { InvocationError, LambdaProcess } from './lambda-process.js';
 import { startMoto } from './moto.js';
+import { standInForWaf } from './stand-ins.js';
 import { matchResource, readApiModel, resolveValue, type ApiModel, type LocalResources } from './template.js';
 import { stopOnSignals } from '../signals.js';
 
@@ -291,8 +292,7 @@ export async function startSynthServer(options: SynthServerOptions): Promise<Syn
             AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
             LAMBDA_TASK_ROOT: spec.assetDir,
             _HANDLER: spec.handler,
-            ...environment,
-            ...options.functionEnv,
+            ...standInForWaf({ ...environment, ...options.functionEnv }),
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
             AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,

@@ -7,6 +7,9 @@
  *
  * Each test binds its client sockets to loopback addresses of its own (127.43.x.y).
  */
+import { deriveCanary, withCanary } from '../../lambdas/lib/guardrails/leak.js';
+import { loadTokenizer } from '../../lambdas/lib/llm/tokenizer.js';
+import { reservationFor } from '../../lambdas/lib/metering.js';
 import { errorOf, http, type HttpResponse } from '../helpers/http.js';
 import { runServerExpectingExit, startServer, testSecrets, type RunningServer } from '../helpers/local-server.js';
 import { solvePow } from '../helpers/visitor-pow.js';
@@ -49,18 +52,19 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Calls from one client address and one page origin. */
-function visitor(ip = freshIp(), origin = SITE) {
-  const base = { 'X-Widget-Api-Key': server.secrets.widgetKey, Origin: origin };
+/** Calls from one client address and one page origin, to `server` unless another is given. */
+function visitor(ip = freshIp(), origin = SITE, target?: RunningServer) {
+  const on = target ?? server;
+  const base = { 'X-Widget-Api-Key': on.secrets.widgetKey, Origin: origin };
   const json = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    http(`${server.url}${path}`, {
+    http(`${on.url}${path}`, {
       method: 'POST',
       headers: { ...base, 'Content-Type': 'application/json', ...headers },
       body: JSON.stringify(body),
       localAddress: ip,
     });
   return {
-    challenge: () => http(`${server.url}/v1/visitor-tokens/challenge`, { headers: base, localAddress: ip }),
+    challenge: () => http(`${on.url}/v1/visitor-tokens/challenge`, { headers: base, localAddress: ip }),
     mint: (body: unknown) => json('/v1/visitor-tokens', body),
     chat: (token: string | undefined, sessionId: string, headers: Record<string, string> = {}) =>
       json(
@@ -72,7 +76,7 @@ function visitor(ip = freshIp(), origin = SITE) {
         },
       ),
     history: (token: string, sessionId: string) =>
-      http(`${server.url}/v1/sessions/${sessionId}/messages`, {
+      http(`${on.url}/v1/sessions/${sessionId}/messages`, {
         headers: { ...base, Authorization: `Bearer ${token}` },
         localAddress: ip,
       }),
@@ -246,6 +250,56 @@ describe('visitor tokens', () => {
       (e) => e.ip === ip,
     );
     expect(mine.map((e) => e.detail.reason)).toEqual(['malformed']);
+  });
+});
+
+describe('the user budget of a visitor', () => {
+  const secrets = testSecrets();
+  const systemPrompt = 'You are a helpful assistant.';
+  let budgeted: RunningServer;
+
+  beforeAll(async () => {
+    // The user budget holds exactly one turn's reservation; the address budget holds none.
+    const caps = {
+      systemPrompt: withCanary(systemPrompt, deriveCanary(secrets.signingSecret)),
+      contextMaxTokens: 200,
+      maxOutputTokens: 100,
+    };
+    const oneTurn = reservationFor(await loadTokenizer(), caps, 'hello');
+    budgeted = await startServer(
+      {
+        REQUIRE_WIDGET_TOKEN: 'true',
+        CORS_ORIGIN: SITE,
+        VISITOR_POW_MAX_NUMBER: '1000',
+        SYSTEM_PROMPT: systemPrompt,
+        CONTEXT_MAX_TOKENS: '200',
+        MODEL_MAX_OUTPUT_TOKENS: '100',
+        BUDGET_TOKENS_PER_USER: String(oneTurn),
+        BUDGET_TOKENS_PER_IP: '1',
+      },
+      secrets,
+    );
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await budgeted?.stop();
+  });
+
+  it('should charge a visitor its user budget across source addresses, never an address budget', async () => {
+    // Prepare: a visitor spends its day's budget from one address
+    const [first, second] = [freshIp(), freshIp()];
+    const minted = await mintedFor(visitor(first, SITE, budgeted));
+    expect((await visitor(first, SITE, budgeted).chat(minted.token, `visitor-${process.pid}-b1`)).status).toBe(200);
+
+    // Act: the same visitor from another address, and another visitor from that address
+    const moved = await visitor(second, SITE, budgeted).chat(minted.token, `visitor-${process.pid}-b2`);
+    const neighbour = await mintedFor(visitor(second, SITE, budgeted));
+    const other = await visitor(second, SITE, budgeted).chat(neighbour.token, `visitor-${process.pid}-b3`);
+
+    // Assess
+    expectCode(moved, 429, 'BUDGET_EXCEEDED');
+    expect(errorOf(moved)?.details).toEqual([{ path: 'budget', message: 'user' }]);
+    expect(other.status).toBe(200);
   });
 });
 

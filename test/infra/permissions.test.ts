@@ -3,19 +3,19 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ChatWidgetStack } from '../../lib/chat-widget-stack.js';
 import { parseContext } from '../../lib/context.js';
 
-/** Every optional part on, so every permission any part adds is checked. */
+/** Every optional part on (as `npm run check:template` lints them), so every permission any part adds is checked. */
+const ALL_ON = {
+  widgetHosting: 'true',
+  webhookUrl: 'https://hooks.example.com/chat-widget',
+  alarmEmail: 'ops@example.com',
+  adminCidrs: '203.0.113.0/24',
+  visitorChallenge: 'waf',
+  budgetTokensPerDay: '5000000',
+};
 const VARIANTS = [
   ['default', {}],
-  [
-    'every optional part',
-    {
-      widgetHosting: 'true',
-      webhookUrl: 'https://hooks.example.com/chat-widget',
-      alarmEmail: 'ops@example.com',
-      adminCidrs: '203.0.113.0/24',
-      llmProvider: 'openai',
-    },
-  ],
+  ['every optional part', { ...ALL_ON, llmProvider: 'openai', guardrailProvider: 'local' }],
+  ['every optional part, Bedrock', { ...ALL_ON, llmProvider: 'bedrock', guardrailProvider: 'bedrock' }],
 ] as const;
 
 interface PermissionProps {

@@ -2,7 +2,10 @@
  * Rotation end to end on the synthesized stack: moto's RotateSecret runs the synthesized rotation
  * bundle through createSecret, setSecret, testSecret and finishSecret (start:synth's Lambda Invoke
  * endpoint), for every secret the template schedules; then the synthesized API functions accept
- * the new value, still accept the old one within SECRET_GRACE_SECONDS, and refuse it after.
+ * the new value, still accept the old one within SECRET_GRACE_SECONDS, and refuse it after: the
+ * three keys, and tokens signed with the widget signing secret. The webhook signing secret is
+ * rotated here too, but only a deployment with `webhookUrl` signs with it: its grace period is
+ * proven in test/e2e/webhooks.test.ts and test/unit/lib/webhooks/sender.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -11,6 +14,7 @@ import {
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SignJWT } from 'jose';
 import { startSynthServer, type SynthServer } from '../../local/synth/server.js';
 import { http, postJson, type HttpResponse } from '../helpers/http.js';
 import { testSecrets } from '../helpers/local-server.js';
@@ -64,8 +68,28 @@ describe('secret rotation on the synthesized stack', () => {
       http(`${server.url}/v1/admin/audit?limit=1`, { headers: { Authorization: `Bearer ${value}` } }),
     'server-api-key': (value) =>
       postJson(`${server.url}/v1/tokens`, { userId: 'rotation-user' }, { Authorization: `Bearer ${value}` }),
+    // A token signed with the value, as a customer's backend signs it, on a chat with the widget
+    // key of the moment (rotated too, so the newest one the test knows).
+    'widget-signing-secret': async (value) =>
+      postJson(
+        `${server.url}/v1/chat`,
+        { sessionId: `rot-token-${Date.now()}`, message: 'hi' },
+        {
+          'X-Widget-Api-Key': latest('widget-api-key'),
+          Authorization: `Bearer ${await new SignJWT({ sub: 'rotation-user' })
+            .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+            .setIssuedAt()
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(value))}`,
+        },
+      ),
   };
   const probed = (name: string) => Object.keys(probes).find((key) => name.endsWith(`/${key}`));
+  /** The newest value the test knows of the secret named `key`: rotated, else the first. */
+  const latest = (key: string) => {
+    const name = [...before.keys()].find((n) => probed(n) === key) as string;
+    return after.get(name)?.value ?? before.get(name) ?? '';
+  };
 
   beforeAll(async () => {
     server = await startSynthServer({

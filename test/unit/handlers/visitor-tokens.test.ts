@@ -251,6 +251,21 @@ describe('visitor configuration', () => {
     );
   });
 
+  it.each([
+    ['999', false],
+    ['1000', true],
+    ['10000000', true],
+    ['10000001', false],
+    ['100000.5', false],
+  ])('should take VISITOR_POW_MAX_NUMBER=%s only within 1000..10000000: %s', (value, taken) => {
+    // Act
+    const load = () => loadConfig({ VISITOR_POW_MAX_NUMBER: value });
+
+    // Assess
+    if (taken) expect(load().visitor.powMaxNumber).toBe(Number(value));
+    else expect(load).toThrow(/VISITOR_POW_MAX_NUMBER.*from 1000 to 10000000/);
+  });
+
   it('should default to pow, 100000, 3600 s and 10 mints per window', () => {
     // Act
     const config = loadConfig({});
