@@ -46,50 +46,37 @@ type CommandName =
   | 'UpdateCommand';
 
 /** A lib-dynamodb command not built yet: its name, its input, and (as a type only) its output. */
-export abstract class DocumentCommand<I, O> {
+export class DocumentCommand<I, O> {
   /** Never set: it carries the output type to `DocumentClient.send`. */
   declare readonly output?: O;
-  abstract readonly commandName: CommandName;
-  constructor(readonly input: I) {}
+  constructor(
+    readonly commandName: CommandName,
+    readonly input: I,
+  ) {}
 }
 
+/** The class of the lib-dynamodb command `name`, with its input and output types, built on send. */
+const documentCommand = <I, O>(name: CommandName) =>
+  class extends DocumentCommand<I, O> {
+    constructor(input: I) {
+      super(name, input);
+    }
+  };
+
 /* One class per command, named as in lib-dynamodb, so a store reads as it would with the SDK's own. */
-/** lib-dynamodb `GetCommand`, built on send. */
-export class GetCommand extends DocumentCommand<GetCommandInput, GetCommandOutput> {
-  readonly commandName = 'GetCommand';
-}
-/** lib-dynamodb `PutCommand`, built on send. */
-export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutput> {
-  readonly commandName = 'PutCommand';
-}
-/** lib-dynamodb `UpdateCommand`, built on send. */
-export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly commandName = 'UpdateCommand';
-}
-/** lib-dynamodb `DeleteCommand`, built on send. */
-export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
-  readonly commandName = 'DeleteCommand';
-}
-/** lib-dynamodb `QueryCommand`, built on send. */
-export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {
-  readonly commandName = 'QueryCommand';
-}
-/** lib-dynamodb `BatchGetCommand`, built on send. */
-export class BatchGetCommand extends DocumentCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly commandName = 'BatchGetCommand';
-}
-/** lib-dynamodb `BatchWriteCommand`, built on send. */
-export class BatchWriteCommand extends DocumentCommand<BatchWriteCommandInput, BatchWriteCommandOutput> {
-  readonly commandName = 'BatchWriteCommand';
-}
-/** lib-dynamodb `TransactGetCommand`, built on send. */
-export class TransactGetCommand extends DocumentCommand<TransactGetCommandInput, TransactGetCommandOutput> {
-  readonly commandName = 'TransactGetCommand';
-}
-/** lib-dynamodb `TransactWriteCommand`, built on send. */
-export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
-  readonly commandName = 'TransactWriteCommand';
-}
+export const GetCommand = documentCommand<GetCommandInput, GetCommandOutput>('GetCommand');
+export const PutCommand = documentCommand<PutCommandInput, PutCommandOutput>('PutCommand');
+export const UpdateCommand = documentCommand<UpdateCommandInput, UpdateCommandOutput>('UpdateCommand');
+export const DeleteCommand = documentCommand<DeleteCommandInput, DeleteCommandOutput>('DeleteCommand');
+export const QueryCommand = documentCommand<QueryCommandInput, QueryCommandOutput>('QueryCommand');
+export const BatchGetCommand = documentCommand<BatchGetCommandInput, BatchGetCommandOutput>('BatchGetCommand');
+export const BatchWriteCommand = documentCommand<BatchWriteCommandInput, BatchWriteCommandOutput>('BatchWriteCommand');
+export const TransactGetCommand = documentCommand<TransactGetCommandInput, TransactGetCommandOutput>(
+  'TransactGetCommand',
+);
+export const TransactWriteCommand = documentCommand<TransactWriteCommandInput, TransactWriteCommandOutput>(
+  'TransactWriteCommand',
+);
 
 /** Whether `error` is DynamoDB refusing a write whose condition failed (the SDK passes it through unchanged). */
 export const isConditionFailure = (error: unknown): boolean =>
