@@ -11,26 +11,7 @@
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type * as Converter from '@aws-sdk/util-dynamodb';
-import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
-  BatchWriteCommandInput,
-  BatchWriteCommandOutput,
-  DeleteCommandInput,
-  DeleteCommandOutput,
-  GetCommandInput,
-  GetCommandOutput,
-  PutCommandInput,
-  PutCommandOutput,
-  QueryCommandInput,
-  QueryCommandOutput,
-  TransactGetCommandInput,
-  TransactGetCommandOutput,
-  TransactWriteCommandInput,
-  TransactWriteCommandOutput,
-  UpdateCommandInput,
-  UpdateCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import type * as Doc from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors.js';
 
 /** The lib-dynamodb commands the stores use. */
@@ -64,17 +45,19 @@ const documentCommand = <I, O>(name: CommandName) =>
   };
 
 /* One class per command, named as in lib-dynamodb, so a store reads as it would with the SDK's own. */
-export const GetCommand = documentCommand<GetCommandInput, GetCommandOutput>('GetCommand');
-export const PutCommand = documentCommand<PutCommandInput, PutCommandOutput>('PutCommand');
-export const UpdateCommand = documentCommand<UpdateCommandInput, UpdateCommandOutput>('UpdateCommand');
-export const DeleteCommand = documentCommand<DeleteCommandInput, DeleteCommandOutput>('DeleteCommand');
-export const QueryCommand = documentCommand<QueryCommandInput, QueryCommandOutput>('QueryCommand');
-export const BatchGetCommand = documentCommand<BatchGetCommandInput, BatchGetCommandOutput>('BatchGetCommand');
-export const BatchWriteCommand = documentCommand<BatchWriteCommandInput, BatchWriteCommandOutput>('BatchWriteCommand');
-export const TransactGetCommand = documentCommand<TransactGetCommandInput, TransactGetCommandOutput>(
+export const GetCommand = documentCommand<Doc.GetCommandInput, Doc.GetCommandOutput>('GetCommand');
+export const PutCommand = documentCommand<Doc.PutCommandInput, Doc.PutCommandOutput>('PutCommand');
+export const UpdateCommand = documentCommand<Doc.UpdateCommandInput, Doc.UpdateCommandOutput>('UpdateCommand');
+export const DeleteCommand = documentCommand<Doc.DeleteCommandInput, Doc.DeleteCommandOutput>('DeleteCommand');
+export const QueryCommand = documentCommand<Doc.QueryCommandInput, Doc.QueryCommandOutput>('QueryCommand');
+export const BatchGetCommand = documentCommand<Doc.BatchGetCommandInput, Doc.BatchGetCommandOutput>('BatchGetCommand');
+export const BatchWriteCommand = documentCommand<Doc.BatchWriteCommandInput, Doc.BatchWriteCommandOutput>(
+  'BatchWriteCommand',
+);
+export const TransactGetCommand = documentCommand<Doc.TransactGetCommandInput, Doc.TransactGetCommandOutput>(
   'TransactGetCommand',
 );
-export const TransactWriteCommand = documentCommand<TransactWriteCommandInput, TransactWriteCommandOutput>(
+export const TransactWriteCommand = documentCommand<Doc.TransactWriteCommandInput, Doc.TransactWriteCommandOutput>(
   'TransactWriteCommand',
 );
 
