@@ -6,10 +6,15 @@
 import type { EventSource } from '../audit-events.js';
 import { ChallengeFailedError } from '../errors.js';
 import type { Config } from '../config.js';
-import type { SpentChallengeStore } from '../stores/challenge-store.js';
 import { acceptedValues, type SecretProvider } from '../secrets.js';
 import { challengeKey, verifyVisitorSolution } from './challenge.js';
 import { recordChallengeFailure, type ChallengeFailureDeps } from './challenge-failures.js';
+
+/** Storage of spent challenges. */
+export interface SpentChallengeStore {
+  /** Marks `challenge` spent until `expiresAt` (epoch seconds); false when it already was. */
+  spend(challenge: string, expiresAt: number): Promise<boolean>;
+}
 
 /** What the challenge keys need of the runtime (a `Runtime` is one). */
 export interface ChallengeKeyDeps {
