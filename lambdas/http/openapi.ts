@@ -12,7 +12,7 @@ import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 import * as requestSchemas from '../lib/schemas.js';
-import { securityHeaderTable } from './contract.js';
+import { securityHeaderTable, WAF_SECURITY_HEADERS } from './contract.js';
 import { KEY_PATTERN } from './idempotency.js';
 import * as responseSchemas from './response-schemas.js';
 import { ROUTES, type Route } from './routes.js';
@@ -154,8 +154,8 @@ function componentSchemas(): { schemas: Json; refOf: (schema: ZodType) => Json }
 
 const header = (description: string, schema: Json, required = false): Json => ({ description, required, schema });
 
-/** Security headers AWS WAF's own 429 carries too (`lib/constructs/waf.ts`), so every answer has them. */
-const ON_EVERY_ANSWER = new Set(['Cache-Control', 'X-Content-Type-Options']);
+/** Security headers AWS WAF's own 429 carries too, so every answer has them. */
+const ON_EVERY_ANSWER = new Set(WAF_SECURITY_HEADERS);
 
 /** Response headers, by name; each answer refers to those it carries. */
 function componentHeaders(): Json {
