@@ -7,7 +7,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_BEDROCK_MODEL_ID } from '../lambdas/lib/config.js';
-import type { HandlerName } from '../lambdas/http/routes.js';
+import { ROUTES, type HandlerName } from '../lambdas/http/routes.js';
 import { DEFAULT_BLOCKED_MESSAGE } from '../lambdas/lib/guardrails/config.js';
 import { LOCAL_PII_ENTITIES } from '../lambdas/lib/guardrails/entities.js';
 import { Api } from './constructs/api.js';
@@ -148,6 +148,7 @@ export class ChatWidgetStack extends Stack {
     };
 
     const functions = {} as Record<HandlerName, IFunction>;
+    const streaming = new Set<HandlerName>(ROUTES.filter((route) => route.stream).map((route) => route.handler));
     for (const [handler, grant] of Object.entries(GRANTS) as [HandlerName, Grant][]) {
       functions[handler] = new HandlerFunction(this, `Fn-${handler}`, {
         ...common,
@@ -164,7 +165,7 @@ export class ChatWidgetStack extends Stack {
         tokenizer: grant.model === true,
         applyGuardrails: grant.model && guardrail ? [guardrail.guardrail.attrGuardrailArn] : [],
         // A streamed answer may outlive API Gateway's 29 s buffered limit, up to the model timeout.
-        ...(handler === 'post-chat-stream' ? { timeout: Duration.seconds(60) } : {}),
+        ...(streaming.has(handler) ? { timeout: Duration.seconds(60) } : {}),
       }).function;
     }
     const rotation = new HandlerFunction(this, 'Fn-rotate-secret', {

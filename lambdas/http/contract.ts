@@ -29,6 +29,9 @@ const DEVELOPMENT_HEADERS = Object.freeze({
 });
 const PRODUCTION_HEADERS = Object.freeze({ ...DEVELOPMENT_HEADERS, 'Strict-Transport-Security': HSTS });
 
+/** The security headers AWS WAF's own 429 carries too (`lib/constructs/waf.ts`): those on every answer. */
+export const WAF_SECURITY_HEADERS: readonly string[] = ['Cache-Control', 'X-Content-Type-Options'];
+
 /** Response headers that say what serves the API; removed from every answer. */
 export const FINGERPRINT_HEADERS: readonly string[] = ['Server', 'X-Powered-By'];
 

@@ -5,7 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { ValidationError } from '../lib/errors.js';
-import { pagePositionSchema, type PagePosition } from '../lib/stores/pagination.js';
+import { pagePositionSchema, type PagePosition } from '../lib/page.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

@@ -12,7 +12,7 @@ import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../lib/errors.js';
 import * as requestSchemas from '../lib/schemas.js';
-import { securityHeaderTable } from './contract.js';
+import { securityHeaderTable, WAF_SECURITY_HEADERS } from './contract.js';
 import { KEY_PATTERN } from './idempotency.js';
 import * as responseSchemas from './response-schemas.js';
 import { ROUTES, type Route } from './routes.js';
@@ -154,8 +154,8 @@ function componentSchemas(): { schemas: Json; refOf: (schema: ZodType) => Json }
 
 const header = (description: string, schema: Json, required = false): Json => ({ description, required, schema });
 
-/** Security headers AWS WAF's own 429 carries too (`lib/constructs/waf.ts`), so every answer has them. */
-const ON_EVERY_ANSWER = new Set(['Cache-Control', 'X-Content-Type-Options']);
+/** Security headers AWS WAF's own 429 carries too, so every answer has them. */
+const ON_EVERY_ANSWER = new Set(WAF_SECURITY_HEADERS);
 
 /** Response headers, by name; each answer refers to those it carries. */
 function componentHeaders(): Json {
@@ -209,13 +209,50 @@ function headersOf(route: Route | undefined, status: number, codes: readonly Err
   return Object.fromEntries(names.map((name) => [name, headerRef(name)]));
 }
 
-/** The error answers for `codes`, one per status, each naming its codes. */
-function errorResponses(route: Route | undefined, codes: readonly ErrorCode[]): Json {
+/**
+ * The answers many operations share (every error answer, and the preflight's 204), written once
+ * under `components.responses` and referred to by `$ref`: the document would otherwise repeat each
+ * one's headers in every operation.
+ */
+class SharedResponses {
+  readonly #byName = new Map<string, Json>();
+
+  /** A `$ref` to `response` named `name`; throws when the name already stands for another answer. */
+  ref(name: string, response: Json): Json {
+    const known = this.#byName.get(name);
+    if (known === undefined) this.#byName.set(name, response);
+    else if (JSON.stringify(known) !== JSON.stringify(response))
+      throw new Error(`openapi: two answers are named ${name}`);
+    return { $ref: `#/components/responses/${name}` };
+  }
+
+  /** The `components.responses` object, by name. */
+  components(): Json {
+    return Object.fromEntries([...this.#byName].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+/** `RATE_LIMIT_EXCEEDED` → `RateLimitExceeded`. */
+const pascalCase = (code: string): string =>
+  code
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
+
+/**
+ * The error answers for `codes`, one per status, each naming its codes: shared components named
+ * after status and codes (`Error401-Unauthorized-TokenExpired`), `-Open` for an answer without the
+ * rate-limit headers (a route or preflight that takes no credential).
+ */
+function errorResponses(route: Route | undefined, codes: readonly ErrorCode[], shared: SharedResponses): Json {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(STATUS_OF[code], [...(byStatus.get(STATUS_OF[code]) ?? []), code]);
+  const open = route === undefined || route.auth === 'none';
   const responses: Json = {};
   for (const [status, these] of [...byStatus].sort(([a], [b]) => a - b)) {
-    responses[String(status)] = {
+    const name = [`Error${status}`, ...these.map(pascalCase), ...(open ? ['Open'] : [])].join('-');
+    responses[String(status)] = shared.ref(name, {
       description: these.map((code) => `\`${code}\``).join(', '),
       headers: headersOf(route, status, these),
       content: {
@@ -228,7 +265,7 @@ function errorResponses(route: Route | undefined, codes: readonly ErrorCode[]): 
           },
         },
       },
-    };
+    });
   }
   return responses;
 }
@@ -306,7 +343,7 @@ const IDEMPOTENCY_KEY: Json = {
 };
 
 /** One operation of the table. */
-function operationOf(route: Route, refOf: (schema: ZodType) => Json): Json {
+function operationOf(route: Route, refOf: (schema: ZodType) => Json, shared: SharedResponses): Json {
   const tag =
     route.auth === 'admin' ? 'admin' : route.auth === 'none' ? 'health' : route.auth === 'server' ? 'tokens' : 'widget';
   const required = route.auth === 'widget' && route.token === 'required' ? ' A widget token is required.' : '';
@@ -329,13 +366,16 @@ function operationOf(route: Route, refOf: (schema: ZodType) => Json): Json {
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: refOf(route.body) } } } }
       : {}),
-    responses: { [String(route.status)]: successResponse(route, refOf), ...errorResponses(route, errorCodesOf(route)) },
+    responses: {
+      [String(route.status)]: successResponse(route, refOf),
+      ...errorResponses(route, errorCodesOf(route), shared),
+    },
   };
 }
 
 /** The CORS preflight every route path answers (`route-fallback.ts`). */
-function preflightOf(path: string, route: Route): Json {
-  const preflight = errorResponses(undefined, PREFLIGHT_CODES);
+function preflightOf(path: string, route: Route, shared: SharedResponses): Json {
+  const preflight = errorResponses(undefined, PREFLIGHT_CODES, shared);
   const pathParameters = parametersOf(route.params, 'path');
   return {
     operationId: operationIdOf({ method: 'OPTIONS', path }),
@@ -346,7 +386,10 @@ function preflightOf(path: string, route: Route): Json {
     security: [],
     ...(pathParameters.length > 0 ? { parameters: pathParameters } : {}),
     responses: {
-      '204': { description: 'The methods of this path, in `Allow`.', headers: headersOf(undefined, 204, []) },
+      '204': shared.ref('Preflight', {
+        description: 'The methods of this path, in `Allow`.',
+        headers: headersOf(undefined, 204, []),
+      }),
       ...preflight,
     },
   };
@@ -364,12 +407,14 @@ function referenced(schemas: Json, document: unknown): Json {
 /** Builds the whole OpenAPI 3.1 document from the route table. */
 export function buildOpenApi(): Json {
   const { schemas, refOf } = componentSchemas();
+  const shared = new SharedResponses();
   const paths: Record<string, Json> = {};
   for (const route of ROUTES) {
     const item = (paths[route.path] ??= {});
-    item[route.method.toLowerCase()] = operationOf(route, refOf);
-    item.options ??= preflightOf(route.path, route);
+    item[route.method.toLowerCase()] = operationOf(route, refOf, shared);
+    item.options ??= preflightOf(route.path, route, shared);
   }
+  const responses = shared.components();
   return {
     openapi: '3.1.1',
     info: {
@@ -394,7 +439,8 @@ export function buildOpenApi(): Json {
     ],
     paths,
     components: {
-      schemas: referenced(schemas, paths),
+      schemas: referenced(schemas, { paths, responses }),
+      responses,
       headers: componentHeaders(),
       securitySchemes: {
         widgetKey: {

@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 import { ValidationError } from '../lib/errors.js';
 import type { Runtime } from '../lib/runtime.js';
 import { acceptedValues } from '../lib/secrets.js';
-import type { Page, PagePosition } from '../lib/stores/pagination.js';
+import type { Page, PagePosition } from '../lib/page.js';
 
 /** Decodes `cursor` for the list `scope`; undefined when there is none. */
 export async function readCursor(

@@ -8,7 +8,35 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from './roles.js';
-import type { ApiKeyRecord, ApiKeyStore } from './stores/api-key-store.js';
+import type { Page, PagePosition } from './page.js';
+
+/** One managed key as stored (times in epoch milliseconds). */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  /** Hex SHA-256 of the key. */
+  readonly hash: string;
+  /** The first characters of the key, to tell keys apart in lists (`cwk_test_AbC123`). */
+  readonly prefix: string;
+  /** Who created it (`admin`, `key:<id>`). */
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly expiresAt?: number;
+  readonly revokedAt?: number;
+}
+
+/** Storage of managed keys. */
+export interface ApiKeyStore {
+  /** Stores a new key; throws `KeyLimitError` when `maxActive` keys are already active. */
+  create(record: ApiKeyRecord, maxActive: number): Promise<void>;
+  /** The key stored under `hash` (strongly consistent), or undefined. */
+  findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** A page of keys, newest first; undefined for a position that does not belong to this list. */
+  list(input: { limit: number; from?: PagePosition }): Promise<Page<ApiKeyRecord> | undefined>;
+  /** Revokes key `id` at `now`; `changed` is false when it was already revoked; undefined when unknown. */
+  revoke(id: string, now: number): Promise<{ record: ApiKeyRecord; changed: boolean } | undefined>;
+}
 
 /** How long an accepted key is trusted without a read; the promised revocation delay across instances. */
 export const KEY_CACHE_SECONDS = 5;

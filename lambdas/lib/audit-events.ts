@@ -4,7 +4,7 @@
  * made: about a request, or by the system itself (rotation, secret checks). The DynamoDB adapter
  * is `stores/audit-store.ts`.
  */
-import type { Page, PagePosition } from './stores/pagination.js';
+import type { Page, PagePosition } from './page.js';
 
 export const AUDIT_TYPES = [
   'auth.failure',

@@ -3,7 +3,7 @@
  * message before the model is called, ask the model, store the answer. At most three sequential
  * DynamoDB round trips. The same preparation serves the JSON answer and the streamed one.
  */
-import type { AppError } from './errors.js';
+import type { AppError, ErrorCode } from './errors.js';
 import { ServiceUnavailableError, UpstreamError } from './errors.js';
 import { ModelError, type CompletionRequest } from './llm/index.js';
 import type { Config } from './config.js';
@@ -277,7 +277,7 @@ export type StreamEvent =
   | { readonly type: 'start'; readonly sessionId: string }
   | { readonly type: 'token'; readonly delta: string }
   | { readonly type: 'done'; readonly sessionId: string; readonly message: ChatMessage }
-  | { readonly type: 'error'; readonly error: { readonly code: string; readonly message: string } };
+  | { readonly type: 'error'; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
 const errorEvent = (error: AppError): StreamEvent => ({
   type: 'error',

@@ -4,7 +4,7 @@
  * `stores/conversation-store.ts`; tests may pass a fake.
  */
 import type { Usage } from './budget.js';
-import type { Page, PagePosition } from './stores/pagination.js';
+import type { Page, PagePosition } from './page.js';
 
 /** Who a session belongs to: an anonymous widget or a verified user. */
 export type Owner = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };

@@ -6,9 +6,26 @@
  * window's count never changes once it has closed, so each instance caches it (bounded).
  */
 import { isIPv6 } from 'node:net';
-import type { CounterRef, RateLimitStore } from './stores/rate-limit-store.js';
 
-// The error lives with every other error code; re-exported for the modules that import it here.
+/** One counter: which tier, which key (an IP group, a session, a user…), which window. */
+export interface CounterRef {
+  readonly tier: string;
+  readonly key: string;
+  /** The window index: `floor(epochMs / windowMs)`. */
+  readonly window: number;
+}
+
+/** Storage of counters. */
+export interface RateLimitStore {
+  /** The count of a counter (0 when it does not exist). */
+  read(counter: CounterRef): Promise<number>;
+  /** Adds one unless the count has reached `below`; returns the new count, or undefined when refused. */
+  incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined>;
+  /** Adds one unconditionally; returns the new count. */
+  increment(counter: CounterRef, expiresAt: number): Promise<number>;
+  /** Takes one back from a counter above 0 (a request refused for another reason after it counted); else nothing. */
+  decrement(counter: CounterRef): Promise<void>;
+}
 
 /** One limit to apply: `limit` requests per window for `key` in `tier`. */
 export interface LimitCheck {

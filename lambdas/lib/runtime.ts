@@ -10,7 +10,7 @@ import { ApiKeyVerifier } from './api-keys.js';
 import { systemEvent, type AuditType } from './audit-events.js';
 import { AuditLog } from './audit.js';
 import { loadDynamoDbClient } from './clients.js';
-import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { DynamoIdempotencyStore } from './stores/idempotency-store.js';
 import { LazyDocumentClient } from './stores/document-client.js';
 import { loadConfig, type Config } from './config.js';
 import { EnvOverrideSource } from './secrets/env-secrets.js';
@@ -21,18 +21,21 @@ import { RateLimiter } from './rate-limiter.js';
 import { SecretsManagerSource, secretIdsFor } from './secrets/secrets-manager.js';
 import { createLogger, type Logger } from './logger.js';
 import { CachingSecretProvider, type SecretProvider, type SecretSource } from './secrets.js';
-import { DynamoApiKeyStore, type ApiKeyStore } from './stores/api-key-store.js';
+import { DynamoApiKeyStore } from './stores/api-key-store.js';
+import type { ApiKeyStore } from './api-keys.js';
 import { DynamoAuditStore } from './stores/audit-store.js';
 import { type AuditStore } from './audit-events.js';
 import { DynamoConversationStore } from './stores/conversation-store.js';
 import { type ConversationStore } from './conversation.js';
 import { DynamoRateLimitStore } from './stores/rate-limit-store.js';
-import { DynamoRevocationStore, type RevocationStore } from './stores/revocation-store.js';
+import { DynamoRevocationStore } from './stores/revocation-store.js';
+import type { RevocationStore } from './revocation.js';
 import { Budgets } from './budget.js';
 import { ChatPause } from './chat-pause.js';
 import { DynamoBudgetStore } from './stores/budget-store.js';
 import { DynamoPauseStore } from './stores/chat-pause-store.js';
-import { DynamoSpentChallengeStore, type SpentChallengeStore } from './stores/challenge-store.js';
+import { DynamoSpentChallengeStore } from './stores/challenge-store.js';
+import type { SpentChallengeStore } from './visitors/redeem.js';
 import {
   NOT_FORWARDED,
   createWebhookPublisher,

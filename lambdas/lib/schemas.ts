@@ -30,6 +30,15 @@ const limit = (fallback: number) =>
     .refine((n) => n <= 100, { error: 'must be a whole number from 1 to 100' })
     .default(fallback);
 
+/** A short text an operator writes (a key's name, a pause reason): trimmed, 1 to `max` printable ASCII characters. */
+const printableText = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' });
+
 const cursor = z.string().min(1).max(2048, { error: 'is too long' }).optional();
 
 /** A user id as carried by widget tokens. */
@@ -99,12 +108,7 @@ export const sessionMessagesQuerySchema = z.object({ limit: limit(50), cursor })
 /** `POST /v1/admin/keys` body; that `expiresAt` lies ahead is checked by the handler. */
 export const createKeyRequestSchema = z
   .object({
-    name: z
-      .string({ error: 'must be a string' })
-      .trim()
-      .min(1, { error: 'must not be empty' })
-      .max(64, { error: 'must be at most 64 characters' })
-      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' }),
+    name: printableText(64),
     role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
     expiresAt: z.iso
       .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z' })
@@ -123,12 +127,7 @@ export const keyParamsSchema = z
 /** `POST /v1/admin/chat/pause` body: why chat is paused (kept in the audit trail). */
 export const pauseChatRequestSchema = z
   .object({
-    reason: z
-      .string({ error: 'must be a string' })
-      .trim()
-      .min(1, { error: 'must not be empty' })
-      .max(200, { error: 'must be at most 200 characters' })
-      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' }),
+    reason: printableText(200),
   })
   .strict();
 

@@ -5,14 +5,18 @@
  * settles the reservation with the answer write. Anything that ends the request earlier gives
  * the reservation back (`release`). Settlement and release happen once; later calls do nothing.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { requestEvent, type EventSource } from './audit-events.js';
-import type { BudgetSubject, ReserveOutcome, Usage } from './budget.js';
+import type { AuditLog } from './audit.js';
+import type { Budgets, BudgetSubject, ReserveOutcome, Usage } from './budget.js';
+import type { ChatPause } from './chat-pause.js';
+import type { Config } from './config.js';
 import { BudgetExceededError, ChatPausedError, ServiceUnavailableError } from './errors.js';
 import { canarySecretOf, deriveCanary, withCanary } from './guardrails/leak.js';
 import { loadTokenizer } from './llm/tokenizer.js';
 import { reservationFor } from './metering.js';
-import type { Runtime } from './runtime.js';
+import type { Guardrail } from './guardrails/guardrail.js';
+import type { SecretProvider } from './secrets.js';
 
 /** A turn's spending: admission before the model call, settlement after it. */
 export interface TurnSpend {
@@ -24,6 +28,20 @@ export interface TurnSpend {
   settle(usage: Usage, answered: boolean): Promise<void>;
   /** Gives the whole reservation back (refused elsewhere, failed before the model, replayed). */
   release(): Promise<void>;
+}
+
+/** What a turn's spending needs of the runtime (a `Runtime` is one). */
+export interface SpendDeps {
+  readonly budgets: Budgets;
+  readonly chatPause: ChatPause;
+  readonly config: { readonly llm: Config['llm']; readonly guardrail: Pick<Config['guardrail'], 'provider'> };
+  /** The guardrail in use (`null`: none); absent: the one `config.guardrail` names. */
+  readonly guardrail?: Guardrail | null;
+  /** The canary of the system prompt is derived from the widget signing secret. */
+  readonly secrets: SecretProvider;
+  readonly audit: AuditLog;
+  readonly metrics?: Metrics;
+  readonly clock: () => number;
 }
 
 /** What a turn is charged to, and the request for audit events. */
@@ -39,7 +57,7 @@ export interface SpendRequest {
  * (design §13). Worked out from the canary's derivation, not by loading the guardrail, so the
  * HTTP layer of every function does not bundle the guardrail's detectors.
  */
-async function promptSent(runtime: Runtime): Promise<string> {
+async function promptSent(runtime: SpendDeps): Promise<string> {
   const base = runtime.config.llm.systemPrompt;
   if (runtime.guardrail !== undefined) return runtime.guardrail ? runtime.guardrail.systemPrompt(base) : base;
   if (runtime.config.guardrail.provider === 'none') return base;
@@ -47,7 +65,7 @@ async function promptSent(runtime: Runtime): Promise<string> {
 }
 
 /** Starts the pause read and the reservation for one turn; nothing is awaited here. */
-export function beginSpend(runtime: Runtime, request: SpendRequest): TurnSpend {
+export function beginSpend(runtime: SpendDeps, request: SpendRequest): TurnSpend {
   const { budgets, chatPause, config, audit, metrics, clock } = runtime;
   const paused = chatPause.isPaused();
   // The prompt the model is sent (with the guardrail's canary, design §13) bounds the reservation.

@@ -20,7 +20,7 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { errorBody, securityHeaderTable } from '../../lambdas/http/contract.js';
+import { errorBody, securityHeaderTable, serverErrorMessage } from '../../lambdas/http/contract.js';
 import { ROUTES, type HandlerName } from '../../lambdas/http/routes.js';
 import type { ErrorCode } from '../../lambdas/lib/errors.js';
 
@@ -117,7 +117,7 @@ export class Api extends Construct {
     const headers = gatewayHeaders(props.hsts);
     const responses: [ResponseType, ErrorCode, string, string?][] = [
       [ResponseType.DEFAULT_4XX, 'BAD_REQUEST', 'The request was refused.'],
-      [ResponseType.DEFAULT_5XX, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Try again later.'],
+      [ResponseType.DEFAULT_5XX, 'SERVICE_UNAVAILABLE', serverErrorMessage(503)],
       [ResponseType.THROTTLED, 'RATE_LIMIT_EXCEEDED', 'Too many requests. Retry later.', '429'],
       [ResponseType.WAF_FILTERED, 'FORBIDDEN', 'The request was blocked.', '403'],
       [ResponseType.MISSING_AUTHENTICATION_TOKEN, 'NOT_FOUND', 'No such route.', '404'],

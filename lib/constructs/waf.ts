@@ -8,7 +8,8 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnIPSet, CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
-import { errorBody } from '../../lambdas/http/contract.js';
+import { errorBody, securityHeaderTable, WAF_SECURITY_HEADERS } from '../../lambdas/http/contract.js';
+import { route } from '../../lambdas/http/routes.js';
 import { Construct } from 'constructs';
 import { parseOriginList } from '../../lambdas/lib/origins.js';
 
@@ -91,8 +92,7 @@ export class Waf extends Construct {
           customResponseBodyKey: RATE_LIMITED_BODY,
           responseHeaders: [
             { name: 'Retry-After', value: String(props.evaluationWindowSeconds) },
-            { name: 'Cache-Control', value: 'no-store' },
-            { name: 'X-Content-Type-Options', value: 'nosniff' },
+            ...WAF_SECURITY_HEADERS.map((name) => ({ name, value: securityHeaderTable(true)[name]! })),
           ],
         },
       },
@@ -175,13 +175,14 @@ export class Waf extends Construct {
       rateRule('RateTokensPerIp', 6, props.tokenRateLimit, path('/v1/tokens', 'STARTS_WITH')),
     );
     if (props.visitorChallenge) {
+      const mint = route('POST /v1/visitor-tokens');
       // Only the mint: the challenge route and CORS preflight (OPTIONS) must stay reachable.
       rules.push({
         name: 'VisitorTokenChallenge',
         priority: 7,
         action: { challenge: {} },
         visibilityConfig: metrics('VisitorTokenChallenge'),
-        statement: { andStatement: { statements: [path('/v1/visitor-tokens', 'EXACTLY'), method('POST')] } },
+        statement: { andStatement: { statements: [path(mint.path, 'EXACTLY'), method(mint.method)] } },
       });
     }
 

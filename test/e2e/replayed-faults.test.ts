@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { SignJWT } from 'jose';
 import { errorOf, http, type HttpResponse } from '../helpers/http.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
+import { responseProblem } from '../helpers/openapi.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 const START_TIMEOUT_MS = 180_000;
@@ -52,7 +53,19 @@ function rawRequest(
       } catch {
         json = undefined;
       }
-      resolve({ status: Number(headText.split(' ')[1]), json });
+      const [statusLine = '', ...headerLines] = headText.split('\r\n');
+      const headers = Object.fromEntries(
+        headerLines.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
+      const status = Number(statusLine.split(' ')[1]);
+      // Checked against docs/openapi.json as every other answer of the suite is (`http()`).
+      const [method = '', target = ''] = (head[0] ?? '').split(' ');
+      const problem = responseProblem(method, target, { status, headers, text: bodyText, json });
+      if (problem) reject(problem);
+      else resolve({ status, json });
     });
     const lines = [
       ...head,

@@ -4,7 +4,7 @@
  * exactly the error body of design §3.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { http, postJson, SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
+import { HSTS as PRODUCTION_HSTS, http, postJson, SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
 import { startTarget, TARGET, type RunningServer } from '../helpers/local-server.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
@@ -13,7 +13,7 @@ const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** HSTS is sent in production only: `npm start` runs as development, the synthesized template as production. */
-const HSTS = TARGET === 'synth' ? 'max-age=31536000; includeSubDomains' : undefined;
+const HSTS = TARGET === 'synth' ? PRODUCTION_HSTS : undefined;
 
 /** Asserts the security headers of design §6 on one response (HSTS as the target's mode wants). */
 function expectSecurityHeaders(headers: IncomingHttpHeaders): void {

@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ROUTES } from '../../lambdas/http/routes.js';
 import { verifyWidgetToken } from '../../lambdas/lib/tokens.js';
 import { DEMO_TOKEN_SECONDS, DEMO_USER_ID } from '../../local/widget-routes.js';
-import { errorOf, http, SECURITY_HEADERS as API_SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
+import { errorOf, HSTS, http, SECURITY_HEADERS as API_SECURITY_HEADERS, type HttpResponse } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
 
 // Every API security header but the CSP, which these routes set per response (the demo's nonce),
@@ -170,6 +170,6 @@ describe('local widget routes in production', () => {
   it('It should still serve the widget bundle, with HSTS', async () => {
     const res = await http(`${server.url}/widget.js`);
     expect(res.status).toBe(200);
-    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers['strict-transport-security']).toBe(HSTS);
   });
 });

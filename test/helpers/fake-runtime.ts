@@ -21,7 +21,7 @@ import type { Runtime } from '../../lambdas/lib/runtime.js';
 import { Budgets } from '../../lambdas/lib/budget.js';
 import { ChatPause } from '../../lambdas/lib/chat-pause.js';
 import { InMemoryBudgetStore, InMemoryPauseStore } from './fake-budget-store.js';
-import type { SpentChallengeStore } from '../../lambdas/lib/stores/challenge-store.js';
+import type { SpentChallengeStore } from '../../lambdas/lib/visitors/redeem.js';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
 import {
   CachingSecretProvider,
@@ -41,10 +41,10 @@ import type {
 } from '../../lambdas/lib/conversation.js';
 import { ownerValue } from '../../lambdas/lib/conversation.js';
 import { KeyLimitError, NotFoundError } from '../../lambdas/lib/errors.js';
-import type { ApiKeyRecord, ApiKeyStore } from '../../lambdas/lib/stores/api-key-store.js';
-import type { Page, PagePosition } from '../../lambdas/lib/stores/pagination.js';
-import type { RevocationStore } from '../../lambdas/lib/stores/revocation-store.js';
-import type { CounterRef, RateLimitStore } from '../../lambdas/lib/stores/rate-limit-store.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../../lambdas/lib/api-keys.js';
+import type { Page, PagePosition } from '../../lambdas/lib/page.js';
+import type { RevocationStore } from '../../lambdas/lib/revocation.js';
+import type { CounterRef, RateLimitStore } from '../../lambdas/lib/rate-limiter.js';
 import { RateLimiter } from '../../lambdas/lib/rate-limiter.js';
 import { iso } from '../../lambdas/lib/time.js';
 

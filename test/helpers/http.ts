@@ -24,6 +24,15 @@ export interface HttpRequestOptions {
   readonly agent?: Agent;
 }
 
+/** `text` parsed as JSON, or undefined when it is not JSON. */
+function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Sends one request and reads the whole response; rejects when the answer is not one
  * `docs/openapi.json` documents (`openapi.ts`), so every end-to-end test also checks the document.
@@ -46,13 +55,7 @@ export function http(url: string, options: HttpRequestOptions = {}): Promise<Htt
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          const response = { status: res.statusCode ?? 0, headers: res.headers, text, json };
+          const response = { status: res.statusCode ?? 0, headers: res.headers, text, json: jsonOf(text) };
           const problem = responseProblem(options.method ?? 'GET', options.target ?? `${pathname}${search}`, response);
           if (problem) reject(problem);
           else resolve(response);
@@ -110,7 +113,8 @@ export interface EventStream {
 
 /**
  * POSTs a JSON body and resolves as soon as the response headers arrive, without waiting for the
- * body; the status, headers and each event are checked against `docs/openapi.json`.
+ * body; the status, headers and each event are checked against `docs/openapi.json`, and so is the
+ * body of a JSON answer (a refusal before the stream began), which has no events.
  */
 export function openEventStream(
   url: string,
@@ -130,6 +134,31 @@ export function openEventStream(
       },
       (res) => {
         const status = res.statusCode ?? 0;
+        if (String(res.headers['content-type']).startsWith('application/json')) {
+          // Refused before the stream began: the whole JSON body is read and checked, and there are no events.
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const problem = responseProblem('POST', pathname, {
+              status,
+              headers: res.headers,
+              text,
+              json: jsonOf(text),
+            });
+            if (problem) reject(problem);
+            else
+              resolve({
+                status,
+                headers: res.headers,
+                next: async () => undefined,
+                rest: async () => [],
+                close: () => req.destroy(),
+              });
+          });
+          return;
+        }
         const problem = responseProblem('POST', pathname, { status, headers: res.headers });
         if (problem) {
           req.destroy();
@@ -174,6 +203,9 @@ export function openEventStream(
     req.end(JSON.stringify(body));
   });
 }
+
+/** `Strict-Transport-Security` as production sends it (`contract.ts`). */
+export const HSTS: string = securityHeaderTable(true)['Strict-Transport-Security']!;
 
 /** The security headers every API response carries in development mode (design §6), lower-cased. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(

@@ -21,9 +21,14 @@ interface Response {
   readonly content?: Record<string, MediaType>;
   readonly headers?: Record<string, { readonly $ref: string }>;
 }
+/** A response, or a reference to one of `components.responses`. */
+type ResponseOrRef = Response | { readonly $ref: string };
 interface Document {
-  readonly paths: Record<string, Record<string, { readonly responses: Record<string, Response> }>>;
-  readonly components: { readonly headers: Record<string, { readonly required?: boolean }> };
+  readonly paths: Record<string, Record<string, { readonly responses: Record<string, ResponseOrRef> }>>;
+  readonly components: {
+    readonly responses: Record<string, Response>;
+    readonly headers: Record<string, { readonly required?: boolean }>;
+  };
 }
 
 /** Served by the local server only (`local/widget-routes.ts`), not part of the API. */
@@ -56,6 +61,19 @@ function validatorAt(pointer: string[]): ValidateFunction {
     validators.set(ref, validate);
   }
   return validate;
+}
+
+const RESPONSE_REF = '#/components/responses/';
+
+/** The response `documented` stands for, and its JSON pointer in the document (`at`, where it is written). */
+function resolved(documented: ResponseOrRef, at: string[]): { response: Response; pointer: string[] } {
+  if (!('$ref' in documented)) return { response: documented, pointer: at };
+  if (!documented.$ref.startsWith(RESPONSE_REF))
+    throw new Error(`docs/openapi.json: unexpected $ref ${documented.$ref}`);
+  const name = documented.$ref.slice(RESPONSE_REF.length);
+  const response = document.components.responses[name];
+  if (!response) throw new Error(`docs/openapi.json: no response ${name}`);
+  return { response, pointer: ['components', 'responses', name] };
 }
 
 /** The media type of a `Content-Type` value, without parameters. */
@@ -96,8 +114,10 @@ export function checkResponse(method: string, target: string, response: CheckedR
       fail('not an error body');
     return;
   }
-  const documented = operation.responses[String(response.status)];
-  if (!documented) return fail(`undocumented status; documented: ${Object.keys(operation.responses).join(', ')}`);
+  const written = operation.responses[String(response.status)];
+  if (!written) return fail(`undocumented status; documented: ${Object.keys(operation.responses).join(', ')}`);
+  const at = ['paths', template, method.toLowerCase(), 'responses', String(response.status)];
+  const { response: documented, pointer } = resolved(written, at);
   for (const [name, header] of Object.entries(documented.headers ?? {})) {
     const required = document.components.headers[header.$ref.split('/').pop() ?? '']?.required === true;
     if (required && response.headers[name.toLowerCase()] === undefined) fail(`header ${name} missing`);
@@ -110,7 +130,6 @@ export function checkResponse(method: string, target: string, response: CheckedR
   const mediaType = mediaTypeOf(response.headers);
   if (mediaType === undefined || !(mediaType in content)) fail(`content type ${mediaType}`);
   if (mediaType !== 'application/json' || response.text === undefined || method === 'HEAD') return;
-  const pointer = ['paths', template, method.toLowerCase(), 'responses', String(response.status)];
   const validate = validatorAt([...pointer, 'content', 'application/json', 'schema']);
   if (!validate(response.json)) fail(ajv.errorsText(validate.errors));
 }

@@ -37,6 +37,27 @@ function upwardImports(): string[] {
   return found;
 }
 
+/** Adapter folders of `lambdas/lib` whose ports live in the domain; only the wiring (`runtime.ts`) names them. */
+const ADAPTERS = ['lambdas/lib/stores', 'lambdas/lib/secrets', 'lambdas/lib/webhooks'] as const;
+/** `llm/` holds the `ModelProvider` port beside its adapters: the domain may import it, and its adapters these. */
+const ALSO_ADAPTERS = [...ADAPTERS, 'lambdas/lib/llm'];
+const WIRING = 'lambdas/lib/runtime.ts';
+
+const isUnder = (path: string, folder: string): boolean => path.startsWith(`${folder}/`);
+
+/** Every (file, imported file) pair where a domain file of `lambdas/lib` imports an adapter. */
+function domainImportsOfAdapters(): string[] {
+  const found: string[] = [];
+  for (const file of sources('lambdas/lib')) {
+    if (file === WIRING || ALSO_ADAPTERS.some((folder) => isUnder(file, folder))) continue;
+    for (const [, specifier] of readFileSync(join(ROOT, file), 'utf8').matchAll(IMPORT)) {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), specifier!));
+      if (ADAPTERS.some((folder) => isUnder(target, folder))) found.push(`${file} → ${target}`);
+    }
+  }
+  return found;
+}
+
 describe('layering of lambdas/', () => {
   it('should find the source files it checks in every layer', () => {
     for (const layer of LAYERS) expect(sources(layer).length).toBeGreaterThan(0);
@@ -44,6 +65,10 @@ describe('layering of lambdas/', () => {
 
   it('should have no import from a lower layer into a higher one', () => {
     expect(upwardImports()).toEqual([]);
+  });
+
+  it('should have no domain file that imports a store, secret source or webhook adapter (ports live in the domain)', () => {
+    expect(domainImportsOfAdapters()).toEqual([]);
   });
 
   it('should flag an upward import when one is written (the scan itself works)', () => {

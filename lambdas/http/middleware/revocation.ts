@@ -9,7 +9,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { type AuditLog } from '../../lib/audit.js';
 import { requestEvent } from '../../lib/audit-events.js';
 import { deferCheck, type AppRequest } from '../request.js';
-import type { RevocationStore } from '../../lib/stores/revocation-store.js';
+import type { RevocationStore } from '../../lib/revocation.js';
 import { InvalidTokenError } from '../../lib/errors.js';
 
 export interface RevocationOptions {

@@ -38,12 +38,10 @@ export interface GuardrailDeps {
   readonly guardrail?: Guardrail | null;
 }
 
-type Runtime = GuardrailDeps;
-
-const configured = new WeakMap<Runtime, Guardrail | null>();
+const configured = new WeakMap<GuardrailDeps, Guardrail | null>();
 
 /** The runtime's guardrail: the one it was given, else the configured one, made once per runtime. */
-function guardrailOf(runtime: Runtime): Guardrail | null {
+function guardrailOf(runtime: GuardrailDeps): Guardrail | null {
   if (runtime.guardrail !== undefined) return runtime.guardrail;
   let guardrail = configured.get(runtime);
   if (guardrail === undefined) {
@@ -62,7 +60,7 @@ export interface ScreenedCaller {
 }
 
 /** Records an event about the caller's request (or a system event when there is no request). */
-function audit(runtime: Runtime, caller: ScreenedCaller, type: AuditType, detail: Record<string, string>) {
+function audit(runtime: GuardrailDeps, caller: ScreenedCaller, type: AuditType, detail: Record<string, string>) {
   const at = runtime.clock();
   const event = caller.source
     ? requestEvent(caller.source, type, at, detail)
@@ -72,7 +70,7 @@ function audit(runtime: Runtime, caller: ScreenedCaller, type: AuditType, detail
 
 /** Records what a decision found; counts a prompt attack toward the caller's abuse limit. */
 async function report(
-  runtime: Runtime,
+  runtime: GuardrailDeps,
   caller: ScreenedCaller,
   direction: GuardrailDirection,
   decision: GuardrailDecision,
@@ -111,7 +109,7 @@ async function report(
 
 /** Runs one check; a failure is 503, or (fail open) a pass that is logged. */
 async function guarded(
-  runtime: Runtime,
+  runtime: GuardrailDeps,
   caller: ScreenedCaller,
   direction: GuardrailDirection,
   text: string,
@@ -134,7 +132,11 @@ async function guarded(
 }
 
 /** Checks the visitor's message; pass-through when there is no guardrail. */
-export async function screenInput(runtime: Runtime, caller: ScreenedCaller, text: string): Promise<GuardrailDecision> {
+export async function screenInput(
+  runtime: GuardrailDeps,
+  caller: ScreenedCaller,
+  text: string,
+): Promise<GuardrailDecision> {
   const guardrail = guardrailOf(runtime);
   if (!guardrail) return pass(text);
   const decision = await guarded(runtime, caller, 'input', text, () => guardrail.checkInput(text));
@@ -144,7 +146,7 @@ export async function screenInput(runtime: Runtime, caller: ScreenedCaller, text
 
 /** Checks the whole answer (or one window of it, after `before`). */
 export async function screenOutput(
-  runtime: Runtime,
+  runtime: GuardrailDeps,
   caller: ScreenedCaller,
   text: string,
   systemPrompt: string,
@@ -160,7 +162,7 @@ export async function screenOutput(
 }
 
 /** The system prompt to send: with the guardrail's canary, when there is a guardrail. */
-export async function guardedSystemPrompt(runtime: Runtime, base: string): Promise<string> {
+export async function guardedSystemPrompt(runtime: GuardrailDeps, base: string): Promise<string> {
   const guardrail = guardrailOf(runtime);
   return guardrail ? guardrail.systemPrompt(base) : base;
 }
@@ -170,7 +172,7 @@ export async function guardedSystemPrompt(runtime: Runtime, base: string): Promi
  * come when there is no guardrail. A failing check throws `ServiceUnavailableError`.
  */
 export function screenStream(
-  runtime: Runtime,
+  runtime: GuardrailDeps,
   caller: ScreenedCaller,
   deltas: AsyncIterable<string>,
   systemPrompt: string,

@@ -7,7 +7,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { QueryCommand, PutCommand, UpdateCommand, type DocumentClient } from './document-client.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
-import { walkDays, type Page, type PagePosition } from './pagination.js';
+import type { Page, PagePosition } from '../page.js';
+import { walkDays } from './pagination.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 import { auditFacts, type AuditEvent, type AuditRecord, type AuditStore, type AuditType } from '../audit-events.js';
 

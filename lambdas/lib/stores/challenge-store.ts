@@ -7,12 +7,7 @@
  */
 import { PutCommand, type DocumentClient, isConditionFailure } from './document-client.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
-
-/** Storage of spent challenges. */
-export interface SpentChallengeStore {
-  /** Marks `challenge` spent until `expiresAt` (epoch seconds); false when it already was. */
-  spend(challenge: string, expiresAt: number): Promise<boolean>;
-}
+import type { SpentChallengeStore } from '../visitors/redeem.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 

@@ -16,7 +16,8 @@ import {
 } from './document-client.js';
 import { NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { DAY_MS, dayOf, daysBack, epochSeconds, iso } from '../time.js';
-import { walkDays, type Page, type PagePosition } from './pagination.js';
+import type { Page, PagePosition } from '../page.js';
+import { walkDays } from './pagination.js';
 import { boundedKeyPart } from './key-part.js';
 import { ownerValue } from '../conversation.js';
 import { consistentReads } from './consistent-reads.js';

@@ -11,26 +11,7 @@
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type * as Converter from '@aws-sdk/util-dynamodb';
-import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
-  BatchWriteCommandInput,
-  BatchWriteCommandOutput,
-  DeleteCommandInput,
-  DeleteCommandOutput,
-  GetCommandInput,
-  GetCommandOutput,
-  PutCommandInput,
-  PutCommandOutput,
-  QueryCommandInput,
-  QueryCommandOutput,
-  TransactGetCommandInput,
-  TransactGetCommandOutput,
-  TransactWriteCommandInput,
-  TransactWriteCommandOutput,
-  UpdateCommandInput,
-  UpdateCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import type * as Doc from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../errors.js';
 
 /** The lib-dynamodb commands the stores use. */
@@ -46,50 +27,39 @@ type CommandName =
   | 'UpdateCommand';
 
 /** A lib-dynamodb command not built yet: its name, its input, and (as a type only) its output. */
-export abstract class DocumentCommand<I, O> {
+export class DocumentCommand<I, O> {
   /** Never set: it carries the output type to `DocumentClient.send`. */
   declare readonly output?: O;
-  abstract readonly commandName: CommandName;
-  constructor(readonly input: I) {}
+  constructor(
+    readonly commandName: CommandName,
+    readonly input: I,
+  ) {}
 }
 
+/** The class of the lib-dynamodb command `name`, with its input and output types, built on send. */
+const documentCommand = <I, O>(name: CommandName) =>
+  class extends DocumentCommand<I, O> {
+    constructor(input: I) {
+      super(name, input);
+    }
+  };
+
 /* One class per command, named as in lib-dynamodb, so a store reads as it would with the SDK's own. */
-/** lib-dynamodb `GetCommand`, built on send. */
-export class GetCommand extends DocumentCommand<GetCommandInput, GetCommandOutput> {
-  readonly commandName = 'GetCommand';
-}
-/** lib-dynamodb `PutCommand`, built on send. */
-export class PutCommand extends DocumentCommand<PutCommandInput, PutCommandOutput> {
-  readonly commandName = 'PutCommand';
-}
-/** lib-dynamodb `UpdateCommand`, built on send. */
-export class UpdateCommand extends DocumentCommand<UpdateCommandInput, UpdateCommandOutput> {
-  readonly commandName = 'UpdateCommand';
-}
-/** lib-dynamodb `DeleteCommand`, built on send. */
-export class DeleteCommand extends DocumentCommand<DeleteCommandInput, DeleteCommandOutput> {
-  readonly commandName = 'DeleteCommand';
-}
-/** lib-dynamodb `QueryCommand`, built on send. */
-export class QueryCommand extends DocumentCommand<QueryCommandInput, QueryCommandOutput> {
-  readonly commandName = 'QueryCommand';
-}
-/** lib-dynamodb `BatchGetCommand`, built on send. */
-export class BatchGetCommand extends DocumentCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly commandName = 'BatchGetCommand';
-}
-/** lib-dynamodb `BatchWriteCommand`, built on send. */
-export class BatchWriteCommand extends DocumentCommand<BatchWriteCommandInput, BatchWriteCommandOutput> {
-  readonly commandName = 'BatchWriteCommand';
-}
-/** lib-dynamodb `TransactGetCommand`, built on send. */
-export class TransactGetCommand extends DocumentCommand<TransactGetCommandInput, TransactGetCommandOutput> {
-  readonly commandName = 'TransactGetCommand';
-}
-/** lib-dynamodb `TransactWriteCommand`, built on send. */
-export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandInput, TransactWriteCommandOutput> {
-  readonly commandName = 'TransactWriteCommand';
-}
+export const GetCommand = documentCommand<Doc.GetCommandInput, Doc.GetCommandOutput>('GetCommand');
+export const PutCommand = documentCommand<Doc.PutCommandInput, Doc.PutCommandOutput>('PutCommand');
+export const UpdateCommand = documentCommand<Doc.UpdateCommandInput, Doc.UpdateCommandOutput>('UpdateCommand');
+export const DeleteCommand = documentCommand<Doc.DeleteCommandInput, Doc.DeleteCommandOutput>('DeleteCommand');
+export const QueryCommand = documentCommand<Doc.QueryCommandInput, Doc.QueryCommandOutput>('QueryCommand');
+export const BatchGetCommand = documentCommand<Doc.BatchGetCommandInput, Doc.BatchGetCommandOutput>('BatchGetCommand');
+export const BatchWriteCommand = documentCommand<Doc.BatchWriteCommandInput, Doc.BatchWriteCommandOutput>(
+  'BatchWriteCommand',
+);
+export const TransactGetCommand = documentCommand<Doc.TransactGetCommandInput, Doc.TransactGetCommandOutput>(
+  'TransactGetCommand',
+);
+export const TransactWriteCommand = documentCommand<Doc.TransactWriteCommandInput, Doc.TransactWriteCommandOutput>(
+  'TransactWriteCommand',
+);
 
 /** Whether `error` is DynamoDB refusing a write whose condition failed (the SDK passes it through unchanged). */
 export const isConditionFailure = (error: unknown): boolean =>

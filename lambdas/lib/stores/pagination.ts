@@ -1,23 +1,5 @@
-/** Where a list left off: the day partition being walked and DynamoDB's last evaluated key. */
-import * as z from 'zod';
-
-export const pagePositionSchema = z
-  .object({
-    day: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/)
-      .optional(),
-    key: z.record(z.string().max(64), z.union([z.string().max(1024), z.number()])).optional(),
-  })
-  .strict();
-
-export type PagePosition = z.infer<typeof pagePositionSchema>;
-
-/** One page of a list; `next` is absent on the last page. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly next?: PagePosition;
-}
+/** Walking day partitions for the lists that span days (conversations, audit). */
+import type { Page, PagePosition } from '../page.js';
 
 /** A query over one partition, resumable from a key. */
 export type PartitionQuery<T> = (

@@ -7,26 +7,7 @@ import { UpdateCommand, type DocumentClient, isConditionFailure } from './docume
 import { consistentReads } from './consistent-reads.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
-
-/** One counter: which tier, which key (an IP group, a session, a user…), which window. */
-export interface CounterRef {
-  readonly tier: string;
-  readonly key: string;
-  /** The window index: `floor(epochMs / windowMs)`. */
-  readonly window: number;
-}
-
-/** Storage of counters. */
-export interface RateLimitStore {
-  /** The count of a counter (0 when it does not exist). */
-  read(counter: CounterRef): Promise<number>;
-  /** Adds one unless the count has reached `below`; returns the new count, or undefined when refused. */
-  incrementBelow(counter: CounterRef, below: number, expiresAt: number): Promise<number | undefined>;
-  /** Adds one unconditionally; returns the new count. */
-  increment(counter: CounterRef, expiresAt: number): Promise<number>;
-  /** Takes one back from a counter above 0 (a request refused for another reason after it counted); else nothing. */
-  decrement(counter: CounterRef): Promise<void>;
-}
+import type { CounterRef, RateLimitStore } from '../rate-limiter.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 /** The key of a counter; the tier and key parts are bounded, since keys carry caller text (sessions, users). */

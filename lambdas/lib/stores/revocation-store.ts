@@ -9,16 +9,7 @@ import { consistentReads } from './consistent-reads.js';
 import { epochSeconds } from '../time.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
-
-/** Storage of revocations. */
-export interface RevocationStore {
-  /** Revokes one token until `expiresAt` (epoch seconds), after which it is dead anyway. */
-  revokeToken(revocationId: string, expiresAt: number): Promise<void>;
-  /** Revokes every token of `userId` issued at or before `atSeconds`, for `ttlSeconds`. */
-  revokeUser(userId: string, atSeconds: number, ttlSeconds: number): Promise<void>;
-  /** True when the token is revoked, by id or by its user. Tokens without `iat` count as issued at 0. */
-  isRevoked(token: { revocationId: string; userId: string; iat: number | undefined }, nowMs: number): Promise<boolean>;
-}
+import type { RevocationStore } from '../revocation.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 

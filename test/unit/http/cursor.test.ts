@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../../../lambdas/http/cursor.js';
 import { ValidationError } from '../../../lambdas/lib/errors.js';
 import { generateSecret } from '../../../lambdas/lib/secret-strength.js';
-import type { PagePosition } from '../../../lambdas/lib/stores/pagination.js';
+import type { PagePosition } from '../../../lambdas/lib/page.js';
 
 const SCOPE = 'audit\n';
 const secret = generateSecret();

@@ -17,6 +17,12 @@ describe('checking answers against docs/openapi.json', () => {
     ['a documented success', 'GET', '/health', json(200, { status: 'ok' })],
     ['a documented error with its code', 'POST', '/v1/chat', json(401, error('TOKEN_EXPIRED'))],
     [
+      'a documented error with its required header',
+      'POST',
+      '/v1/chat',
+      json(429, error('BUDGET_EXCEEDED'), { ...HEADERS, 'retry-after': '30' }),
+    ],
+    [
       'a 204 without a body',
       'DELETE',
       '/v1/admin/keys/k0123456789abcdefghijklmno',
@@ -62,6 +68,13 @@ describe('checking answers against docs/openapi.json', () => {
       '/health',
       json(200, { status: 'ok' }, WITHOUT_CACHE_CONTROL),
       /Cache-Control missing/,
+    ],
+    [
+      'an error without its required header',
+      'POST',
+      '/v1/chat',
+      json(429, error('RATE_LIMIT_EXCEEDED')),
+      /Retry-After missing/,
     ],
     ['a success for a request no route takes', 'GET', '/nope', json(200, { status: 'ok' }), /no operation takes/],
   ])('should refuse %s', (_name, method, target, response, why) => {

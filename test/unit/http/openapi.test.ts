@@ -8,7 +8,10 @@ interface Operation {
   readonly responses: Record<string, unknown>;
   readonly security: unknown[];
 }
-type Document = { paths: Record<string, Record<string, Operation>> };
+type Document = {
+  paths: Record<string, Record<string, Operation>>;
+  components: { responses: Record<string, unknown> };
+};
 
 /** Codes API Gateway and AWS WAF may answer on any deployed route. */
 const GATEWAY = ['BAD_REQUEST', 'FORBIDDEN', 'RATE_LIMIT_EXCEEDED', 'SERVICE_UNAVAILABLE'];
@@ -25,6 +28,21 @@ describe('the OpenAPI document', () => {
 
     // Assess
     expect(committed).toBe(generated);
+  });
+
+  it('should write each error answer once, in components.responses, and refer to it', () => {
+    // Act
+    const answers = Object.values(document.paths).flatMap((item) =>
+      Object.values(item).flatMap((operation) =>
+        Object.entries(operation.responses).filter(([status]) => Number(status) >= 400),
+      ),
+    );
+    const named = new Set(answers.map(([, answer]) => (answer as { $ref?: string }).$ref?.split('/').pop()));
+
+    // Assess
+    expect(answers.length).toBeGreaterThan(Object.keys(document.components.responses).length);
+    expect(named.has(undefined)).toBe(false);
+    for (const name of named) expect(document.components.responses).toHaveProperty([name!]);
   });
 
   it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(

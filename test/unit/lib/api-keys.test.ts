@@ -10,7 +10,7 @@ import {
   newKeyId,
   viewOf,
 } from '../../../lambdas/lib/api-keys.js';
-import type { ApiKeyRecord } from '../../../lambdas/lib/stores/api-key-store.js';
+import type { ApiKeyRecord } from '../../../lambdas/lib/api-keys.js';
 import { FakeClock, InMemoryApiKeyStore, T0 } from '../../helpers/fake-runtime.js';
 
 /** Stores a fresh key of `role` and returns it with its record. */

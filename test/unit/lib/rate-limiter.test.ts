@@ -10,7 +10,7 @@ import { lockoutFor, tiersFor } from '../../../lambdas/http/rate-limit-tiers.js'
 import { RateLimiter, clientKey, type LimitCheck, type LimitResult } from '../../../lambdas/lib/rate-limiter.js';
 import { RateLimitError } from '../../../lambdas/lib/errors.js';
 import type { AppRequest } from '../../../lambdas/http/request.js';
-import type { CounterRef, RateLimitStore } from '../../../lambdas/lib/stores/rate-limit-store.js';
+import type { CounterRef, RateLimitStore } from '../../../lambdas/lib/rate-limiter.js';
 import type { VerifiedToken } from '../../../lambdas/lib/tokens.js';
 
 const WINDOW_MS = 60_000;

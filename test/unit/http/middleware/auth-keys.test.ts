@@ -8,7 +8,7 @@ import { ServiceUnavailableError } from '../../../../lambdas/lib/errors.js';
 import { defineHandler } from '../../../../lambdas/http/handler.js';
 import { json } from '../../../../lambdas/http/responses.js';
 import type { Role } from '../../../../lambdas/lib/roles.js';
-import type { ApiKeyRecord } from '../../../../lambdas/lib/stores/api-key-store.js';
+import type { ApiKeyRecord } from '../../../../lambdas/lib/api-keys.js';
 import { T0, errorOf, fakeRuntime, invoke, type FakeRuntime } from '../../../helpers/fake-runtime.js';
 
 const probe = (auth: 'admin' | 'server') =>

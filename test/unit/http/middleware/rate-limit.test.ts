@@ -12,7 +12,7 @@ import type { Logger } from '../../../../lambdas/lib/logger.js';
 import { RateLimiter, type LimitCheck, type LimitResult } from '../../../../lambdas/lib/rate-limiter.js';
 import type { AppRequest, RequestState } from '../../../../lambdas/http/request.js';
 import type { AuditEvent } from '../../../../lambdas/lib/audit-events.js';
-import type { CounterRef } from '../../../../lambdas/lib/stores/rate-limit-store.js';
+import type { CounterRef } from '../../../../lambdas/lib/rate-limiter.js';
 import { InMemoryRateLimitStore } from '../../../helpers/fake-runtime.js';
 import { rateLimit, rateLimitHeaders } from '../../../../lambdas/http/middleware/rate-limit.js';
 import { awaitChecks } from '../../../../lambdas/http/middleware/checks.js';

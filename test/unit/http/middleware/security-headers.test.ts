@@ -5,6 +5,7 @@ import { defineHandler, type LambdaHandler } from '../../../../lambdas/http/hand
 import { json } from '../../../../lambdas/http/responses.js';
 import { chatRequest, fakeRuntime, invoke, type EventInput, type FakeRuntime } from '../../../helpers/fake-runtime.js';
 
+// Written out, not read from `contract.ts`: the one test that pins the values the others derive from the table.
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',

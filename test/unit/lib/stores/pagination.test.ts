@@ -1,9 +1,5 @@
-import {
-  walkDays,
-  type Page,
-  type PagePosition,
-  type PartitionQuery,
-} from '../../../../lambdas/lib/stores/pagination.js';
+import type { Page, PagePosition } from '../../../../lambdas/lib/page.js';
+import { walkDays, type PartitionQuery } from '../../../../lambdas/lib/stores/pagination.js';
 
 interface Item {
   readonly id: string;

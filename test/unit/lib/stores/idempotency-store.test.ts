@@ -16,8 +16,8 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoIdempotencyStore } from '../../../lambdas/lib/idempotency-store.js';
-import { LazyDocumentClient } from '../../../lambdas/lib/stores/document-client.js';
+import { DynamoIdempotencyStore } from '../../../../lambdas/lib/stores/idempotency-store.js';
+import { LazyDocumentClient } from '../../../../lambdas/lib/stores/document-client.js';
 
 const NOW = 1_800_000_000_123;
 const TABLE = 'idempotency';

@@ -23,7 +23,7 @@ import {
   UpdateCommand,
   type DocumentClient,
   isConditionFailure,
-} from './stores/document-client.js';
+} from './document-client.js';
 
 const ID = 'id';
 const { statusAttr, expiryAttr, inProgressExpiryAttr, dataAttr, validationKeyAttr } =
