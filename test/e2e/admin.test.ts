@@ -3,35 +3,9 @@
  * its messages, erasure, and the audit trail that records every admin call.
  */
 import { randomBytes } from 'node:crypto';
+import type { AuditRecord, ConversationSummary, StoredMessage } from '../helpers/api-types.js';
 import { http, postJson, type HttpResponse, type ErrorBody, type List } from '../helpers/http.js';
 import { startTarget, type RunningServer } from '../helpers/local-server.js';
-
-interface Summary {
-  sessionId: string;
-  userId: string | null;
-  origin: string | null;
-  createdAt: string;
-  updatedAt: string;
-  messageCount: number;
-}
-interface Message {
-  role: string;
-  content: string;
-  createdAt: string;
-}
-interface AuditItem {
-  id: string;
-  type: string;
-  actor: string;
-  ip: string;
-  method: string;
-  route: string;
-  requestId: string;
-  at: string;
-  lastAt: string;
-  count: number;
-  detail: Record<string, string | number>;
-}
 
 /** Sessions created in order, one turn each; the list must return them reversed. */
 const SESSIONS = ['adm-0', 'adm-1', 'adm-2', 'adm-3', 'adm-4'];
@@ -101,7 +75,7 @@ describe('admin API over HTTP', () => {
   describe('GET /v1/admin/conversations', () => {
     it('It should list every conversation newest first as {items, nextCursor}', async () => {
       // Act
-      const list = await page<Summary>('/v1/admin/conversations?limit=100');
+      const list = await page<ConversationSummary>('/v1/admin/conversations?limit=100');
 
       // Assess
       expect(list.nextCursor).toBeNull();
@@ -120,7 +94,7 @@ describe('admin API over HTTP', () => {
 
     it('It should use a default page size that holds every conversation here', async () => {
       // Act
-      const list = await page<Summary>('/v1/admin/conversations');
+      const list = await page<ConversationSummary>('/v1/admin/conversations');
 
       // Assess
       expect(list.items.map((item) => item.sessionId)).toEqual([...SESSIONS].reverse());
@@ -131,7 +105,7 @@ describe('admin API over HTTP', () => {
       'It should walk every conversation with limit=%i without duplicates or gaps',
       async (limit) => {
         // Act
-        const pages = await walk<Summary>(`/v1/admin/conversations?limit=${limit}`);
+        const pages = await walk<ConversationSummary>(`/v1/admin/conversations?limit=${limit}`);
 
         // Assess
         for (const p of pages) expect(p.items.length).toBeLessThanOrEqual(limit);
@@ -144,7 +118,7 @@ describe('admin API over HTTP', () => {
       'It should list no anonymous session under userId=%s',
       async (userId) => {
         // Act
-        const list = await page<Summary>(`/v1/admin/conversations?userId=${encodeURIComponent(userId)}`);
+        const list = await page<ConversationSummary>(`/v1/admin/conversations?userId=${encodeURIComponent(userId)}`);
 
         // Assess
         expect(list).toEqual({ items: [], nextCursor: null });
@@ -158,8 +132,8 @@ describe('admin API over HTTP', () => {
     let messagesCursor: string;
 
     beforeAll(async () => {
-      conversationsCursor = (await page<Summary>('/v1/admin/conversations?limit=2')).nextCursor!;
-      auditCursor = (await page<AuditItem>('/v1/admin/audit?limit=1')).nextCursor!;
+      conversationsCursor = (await page<ConversationSummary>('/v1/admin/conversations?limit=2')).nextCursor!;
+      auditCursor = (await page<AuditRecord>('/v1/admin/audit?limit=1')).nextCursor!;
       const messages = await admin('/v1/admin/conversations/adm-2?limit=2');
       messagesCursor = (messages.json as { nextCursor: string }).nextCursor;
       for (const cursor of [conversationsCursor, auditCursor, messagesCursor]) expect(typeof cursor).toBe('string');
@@ -171,7 +145,7 @@ describe('admin API over HTTP', () => {
 
     it('It should hand out cursors that resume the same list', async () => {
       // Act
-      const next = await page<Summary>(`/v1/admin/conversations?limit=2&cursor=${conversationsCursor}`);
+      const next = await page<ConversationSummary>(`/v1/admin/conversations?limit=2&cursor=${conversationsCursor}`);
 
       // Assess
       expect(next.items.map((item) => item.sessionId)).toEqual(['adm-2', 'adm-1']);
@@ -255,7 +229,7 @@ describe('admin API over HTTP', () => {
       ['anonymous', []],
     ])('It should list exactly the sessions of %s, newest first', async (userId, expected) => {
       // Act
-      const list = await page<Summary>(`/v1/admin/conversations?userId=${userId}`);
+      const list = await page<ConversationSummary>(`/v1/admin/conversations?userId=${userId}`);
 
       // Assess
       expect(list.items.map((item) => item.sessionId)).toEqual(expected);
@@ -265,8 +239,8 @@ describe('admin API over HTTP', () => {
 
     it('It should walk one user with limit=1 and refuse that cursor for another user or no filter', async () => {
       // Act
-      const pages = await walk<Summary>('/v1/admin/conversations?userId=u-alice&limit=1');
-      const first = await page<Summary>('/v1/admin/conversations?userId=u-alice&limit=1');
+      const pages = await walk<ConversationSummary>('/v1/admin/conversations?userId=u-alice&limit=1');
+      const first = await page<ConversationSummary>('/v1/admin/conversations?userId=u-alice&limit=1');
       const foreign = await Promise.all([
         admin(`/v1/admin/conversations?userId=u-bob&limit=1&cursor=${first.nextCursor}`),
         admin(`/v1/admin/conversations?limit=1&cursor=${first.nextCursor}`),
@@ -281,10 +255,13 @@ describe('admin API over HTTP', () => {
     it('It should show the owner on the conversation and keep it in the unfiltered list', async () => {
       // Act
       const one = await admin('/v1/admin/conversations/bob-0');
-      const all = await page<Summary>('/v1/admin/conversations?limit=100');
+      const all = await page<ConversationSummary>('/v1/admin/conversations?limit=100');
 
       // Assess
-      expect((one.json as { conversation: Summary }).conversation).toMatchObject({ userId: 'u-bob', messageCount: 2 });
+      expect((one.json as { conversation: ConversationSummary }).conversation).toMatchObject({
+        userId: 'u-bob',
+        messageCount: 2,
+      });
       expect(all.items.map((item) => item.sessionId)).toEqual([
         'bob-0',
         ...[...ALICE].reverse(),
@@ -300,7 +277,11 @@ describe('admin API over HTTP', () => {
 
       // Assess
       expect(res.status).toBe(200);
-      const body = res.json as { conversation: Summary; messages: Message[]; nextCursor: string | null };
+      const body = res.json as {
+        conversation: ConversationSummary;
+        messages: StoredMessage[];
+        nextCursor: string | null;
+      };
       expect(Object.keys(body).sort()).toEqual(['conversation', 'messages', 'nextCursor']);
       expect(body.nextCursor).toBeNull();
       expect(body.conversation).toMatchObject({ sessionId: 'adm-2', userId: null, messageCount: TURNS.length * 2 });
@@ -317,14 +298,14 @@ describe('admin API over HTTP', () => {
 
     it.each([1, 2, 4, 5])('It should page through the messages with limit=%i in order', async (limit) => {
       // Act
-      const pages: Message[][] = [];
+      const pages: StoredMessage[][] = [];
       let cursor: string | null = null;
       do {
         const res = await admin(
           `/v1/admin/conversations/adm-2?limit=${limit}${cursor === null ? '' : `&cursor=${cursor}`}`,
         );
         expect(res.status).toBe(200);
-        const body = res.json as { messages: Message[]; nextCursor: string | null };
+        const body = res.json as { messages: StoredMessage[]; nextCursor: string | null };
         pages.push(body.messages);
         cursor = body.nextCursor;
       } while (cursor !== null && pages.length < MAX_PAGES);
@@ -418,9 +399,9 @@ describe('admin API over HTTP', () => {
       expect(deleted.text).toBe('');
       expectError(await admin(`/v1/admin/conversations/${DOOMED}`), 404, 'NOT_FOUND');
       expectError(await admin(`/v1/admin/conversations/${DOOMED}`, { method: 'DELETE' }), 404, 'NOT_FOUND');
-      const list = await page<Summary>('/v1/admin/conversations?limit=100');
+      const list = await page<ConversationSummary>('/v1/admin/conversations?limit=100');
       expect(list.items.map((item) => item.sessionId)).not.toContain(DOOMED);
-      const audit = await page<AuditItem>('/v1/admin/audit?type=conversation.deleted&limit=100');
+      const audit = await page<AuditRecord>('/v1/admin/audit?type=conversation.deleted&limit=100');
       const events = audit.items.filter((event) => event.detail.sessionId === DOOMED);
       expect(events).toHaveLength(1);
       expect(events[0]).toMatchObject({
@@ -446,7 +427,7 @@ describe('admin API over HTTP', () => {
 
       // Assess
       const res = await admin('/v1/admin/conversations/adm-reborn');
-      const body = res.json as { conversation: Summary; messages: Message[] };
+      const body = res.json as { conversation: ConversationSummary; messages: StoredMessage[] };
       expect(body.conversation.messageCount).toBe(2);
       expect(body.messages.map((m) => m.content)).toEqual(['after', 'Echo: after']);
       expect((await admin('/v1/admin/conversations/adm-reborn', { method: 'DELETE' })).status).toBe(204);
@@ -470,7 +451,7 @@ describe('admin API over HTTP', () => {
       expect(calls.map((res) => res.status)).toEqual([200, 200, 404, 400]);
       const res = await admin('/v1/admin/audit?type=admin.access&limit=100');
       expect(res.status).toBe(200);
-      const items = (res.json as List<AuditItem>).items;
+      const items = (res.json as List<AuditRecord>).items;
       expect(items.every((event) => event.type === 'admin.access')).toBe(true);
       // The root server key reached one admin route above and was refused (403), under its own name.
       expect(new Set(items.map((event) => event.actor))).toEqual(new Set(['admin', 'server']));
@@ -501,7 +482,7 @@ describe('admin API over HTTP', () => {
 
       // Assess
       expect(refused.status).toBe(401);
-      const list = await page<AuditItem>('/v1/admin/audit?type=admin.access&limit=100');
+      const list = await page<AuditRecord>('/v1/admin/audit?type=admin.access&limit=100');
       expect(list.items.some((event) => event.requestId === requestId)).toBe(false);
     });
 
@@ -522,14 +503,14 @@ describe('admin API over HTTP', () => {
       ['every event', '/v1/admin/audit?limit=4'],
     ])('It should walk %s newest first without duplicates or gaps', async (_name, base) => {
       // Act
-      const pages = await walk<AuditItem>(base);
+      const pages = await walk<AuditRecord>(base);
 
       // Assess: the walk equals a walk in pages of 100 (later calls only add newer events)
       const walked = pages.flatMap((p) => p.items.map((event) => event.id));
       expect(walked.length).toBeGreaterThan(6);
       expect(new Set(walked).size).toBe(walked.length);
       expect(walked).toEqual([...walked].sort().reverse());
-      const full = await walk<AuditItem>(base.replace(/limit=\d+/, 'limit=100'));
+      const full = await walk<AuditRecord>(base.replace(/limit=\d+/, 'limit=100'));
       const fullIds = full.flatMap((p) => p.items.map((event) => event.id));
       expect(fullIds.filter((id) => id <= walked[0]!)).toEqual(walked);
     });

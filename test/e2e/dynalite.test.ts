@@ -4,27 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AuditRecord, ConversationSummary, StoredMessage } from '../helpers/api-types.js';
 import { http, postJson, type HttpResponse, type List } from '../helpers/http.js';
 import { startServer, type RunningServer } from '../helpers/local-server.js';
-
-interface Summary {
-  sessionId: string;
-  userId: string | null;
-  messageCount: number;
-  createdAt: string;
-}
-interface Message {
-  role: string;
-  content: string;
-  createdAt: string;
-}
-interface AuditItem {
-  id: string;
-  type: string;
-  actor: string;
-  route: string;
-  detail: Record<string, string | number>;
-}
 
 const SESSIONS = ['dyn-a', 'dyn-b', 'dyn-c'];
 const MAX_PAGES = 50;
@@ -98,8 +80,8 @@ describe('the dynalite fallback engine', () => {
     for (const sessionId of SESSIONS.slice(1)) expect((await chat(sessionId, `hi ${sessionId}`)).status).toBe(200);
 
     // Act
-    const all = await walk<Summary>('/v1/admin/conversations?limit=100');
-    const paged = await walk<Summary>('/v1/admin/conversations?limit=1');
+    const all = await walk<ConversationSummary>('/v1/admin/conversations?limit=100');
+    const paged = await walk<ConversationSummary>('/v1/admin/conversations?limit=1');
 
     // Assess
     expect(all.map((item) => item.sessionId)).toEqual([...SESSIONS].reverse());
@@ -110,7 +92,7 @@ describe('the dynalite fallback engine', () => {
 
   it('It should refuse a tampered cursor and a foreign userId filter', async () => {
     // Prepare
-    const first = (await admin('/v1/admin/conversations?limit=1')).json as List<Summary>;
+    const first = (await admin('/v1/admin/conversations?limit=1')).json as List<ConversationSummary>;
     const cursor = first.nextCursor!;
     const tampered = `${cursor.slice(0, 20)}${cursor[20] === 'A' ? 'B' : 'A'}${cursor.slice(21)}`;
 
@@ -147,7 +129,7 @@ describe('the dynalite fallback engine', () => {
     }
 
     // Act
-    const paged = await walk<Summary>('/v1/admin/conversations?userId=dyn-user&limit=1');
+    const paged = await walk<ConversationSummary>('/v1/admin/conversations?userId=dyn-user&limit=1');
 
     // Assess
     expect(paged.map((item) => [item.sessionId, item.userId])).toEqual([
@@ -159,11 +141,15 @@ describe('the dynalite fallback engine', () => {
   it('It should return one conversation with its messages oldest first, also page by page', async () => {
     // Act
     const res = await admin('/v1/admin/conversations/dyn-a');
-    const paged = await walk<Message>('/v1/admin/conversations/dyn-a?limit=1', 'messages');
+    const paged = await walk<StoredMessage>('/v1/admin/conversations/dyn-a?limit=1', 'messages');
 
     // Assess
     expect(res.status).toBe(200);
-    const body = res.json as { conversation: Summary; messages: Message[]; nextCursor: string | null };
+    const body = res.json as {
+      conversation: ConversationSummary;
+      messages: StoredMessage[];
+      nextCursor: string | null;
+    };
     expect(body.conversation).toMatchObject({ sessionId: 'dyn-a', messageCount: 4 });
     expect(body.nextCursor).toBeNull();
     expect(body.messages.map(({ role, content }) => [role, content])).toEqual([
@@ -185,17 +171,17 @@ describe('the dynalite fallback engine', () => {
     expect([again.status, errorCode(again)]).toEqual([404, 'NOT_FOUND']);
     const get = await admin('/v1/admin/conversations/dyn-a');
     expect([get.status, errorCode(get)]).toEqual([404, 'NOT_FOUND']);
-    const list = await walk<Summary>('/v1/admin/conversations?limit=100');
+    const list = await walk<ConversationSummary>('/v1/admin/conversations?limit=100');
     expect(list.map((item) => item.sessionId)).toEqual(['dyn-u2', 'dyn-u1', 'dyn-c', 'dyn-b']);
-    const events = await walk<AuditItem>('/v1/admin/audit?type=conversation.deleted&limit=100');
+    const events = await walk<AuditRecord>('/v1/admin/audit?type=conversation.deleted&limit=100');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor: 'admin', detail: { sessionId: 'dyn-a', items: 5 } });
   });
 
   it('It should list the audit trail newest first, the same in pages of 2 as in one page', async () => {
     // Act
-    const before = await walk<AuditItem>('/v1/admin/audit?type=admin.access&limit=2');
-    const full = await walk<AuditItem>('/v1/admin/audit?type=admin.access&limit=100');
+    const before = await walk<AuditRecord>('/v1/admin/audit?type=admin.access&limit=2');
+    const full = await walk<AuditRecord>('/v1/admin/audit?type=admin.access&limit=100');
 
     // Assess
     const ids = before.map((event) => event.id);

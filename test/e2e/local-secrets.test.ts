@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from '../helpers/http.js';
 import { checkSecrets } from '../../lambdas/lib/secret-strength.js';
+import { runScript, type ScriptRun } from '../helpers/local-server.js';
 
 const VARIABLES = [
   'WIDGET_API_KEY',
@@ -29,11 +30,6 @@ interface StoredFile {
   >;
 }
 type Shown = Record<string, { current: string; previous: string | null }>;
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** A clean environment: no secret variable leaks in from the test runner's. */
 const baseEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
@@ -44,21 +40,8 @@ const baseEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
 });
 
 /** Runs `npm run secrets -- <args>` (the same command line npm runs) and collects its output. */
-function secretsCli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'local/secrets-cli.ts', ...args], {
-      cwd: process.cwd(),
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const secretsCli = (args: string[], env: Record<string, string>): Promise<ScriptRun> =>
+  runScript('local/secrets-cli.ts', args, env);
 
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 const readStore = async (dataDir: string) =>
@@ -146,7 +129,7 @@ describe('the local secret store', () => {
         ['get with a secret id instead of a variable', ['get', 'widget-api-key']],
         ['show with an argument', ['show', 'WIDGET_API_KEY']],
       ];
-      const runs = new Map<string, Promise<CliRun>>();
+      const runs = new Map<string, Promise<ScriptRun>>();
 
       beforeAll(() => {
         // Each run costs a Node start-up; they only read the store, so all of them start at once.

@@ -4,49 +4,30 @@
  * event, a model that hangs bounded by `MODEL_TIMEOUT_MS`, a reader that leaves stopping the model
  * call, and the user's message kept exactly once.
  */
-import { startFakeOpenAi, type FakeOpenAi } from '../helpers/fake-openai.js';
-import { http, openEventStream, postJson, type ErrorBody } from '../helpers/http.js';
-import { startServer, type RunningServer } from '../helpers/local-server.js';
+import { useServerWithFakeOpenAi } from '../helpers/fake-openai.js';
+import { postJson, type ErrorBody } from '../helpers/http.js';
 
 const MODEL_TIMEOUT_MS = 1500;
 
 describe('OpenAI-compatible provider, end to end', () => {
-  let fake: FakeOpenAi;
-  let server: RunningServer;
-  let session = 0;
-  beforeAll(async () => {
-    fake = await startFakeOpenAi();
-    server = await startServer({
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: fake.baseUrl,
+  const target = useServerWithFakeOpenAi(
+    'provider',
+    {
       OPENAI_MODEL: 'fake-model',
-      OPENAI_API_KEY: 'sk-fake-0123456789',
       SYSTEM_PROMPT: 'You are a test.',
       CONTEXT_MESSAGES: '3',
       MODEL_TIMEOUT_MS: String(MODEL_TIMEOUT_MS),
       // Provider behaviour, delta by delta: the guardrails' windows are tested in guardrails.test.ts.
       GUARDRAIL_PROVIDER: 'none',
-    });
-  });
-  afterAll(async () => {
-    await server.stop();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-    fake.behave({ kind: 'answer', deltas: ['Hello', ' from', ' the', ' fake'] });
-    session += 1;
-  });
+    },
+    ['Hello', ' from', ' the', ' fake'],
+  );
+  const { sessionId, key, stream } = target;
 
-  const sessionId = () => `provider-${session}`;
-  const key = () => ({ 'X-Widget-Api-Key': server.secrets.widgetKey });
-  const chat = (message: string) => postJson(`${server.url}/v1/chat`, { sessionId: sessionId(), message }, key());
-  const stream = (message: string) =>
-    openEventStream(`${server.url}/v1/chat/stream`, { sessionId: sessionId(), message }, key());
+  const chat = (message: string) =>
+    postJson(`${target.server.url}/v1/chat`, { sessionId: sessionId(), message }, key());
   const conversation = async () => {
-    const response = await http(`${server.url}/v1/admin/conversations/${sessionId()}`, {
-      headers: { Authorization: `Bearer ${server.secrets.adminKey}` },
-    });
+    const response = await target.conversation();
     return response.json as {
       conversation: { messageCount: number };
       messages: { role: string; content: string; partial?: boolean }[];
@@ -56,8 +37,8 @@ describe('OpenAI-compatible provider, end to end', () => {
   it('It should send the key, the system prompt and the last CONTEXT_MESSAGES messages', async () => {
     await chat('first');
     await chat('second');
-    expect(fake.requests.at(-1)?.authorization).toBe('Bearer sk-fake-0123456789');
-    expect(fake.requests.at(-1)?.body).toMatchObject({
+    expect(target.fake.requests.at(-1)?.authorization).toBe('Bearer sk-fake-0123456789');
+    expect(target.fake.requests.at(-1)?.body).toMatchObject({
       model: 'fake-model',
       stream: false,
       messages: [
@@ -79,7 +60,7 @@ describe('OpenAI-compatible provider, end to end', () => {
     const events = await (await stream('hi')).rest();
     expect(events.map((e) => e.type)).toEqual(['start', 'token', 'token', 'token', 'token', 'done']);
     expect(events.filter((e) => e.type === 'token').map((e) => e.delta)).toEqual(['Hello', ' from', ' the', ' fake']);
-    expect(fake.requests[0]?.body.stream).toBe(true);
+    expect(target.fake.requests[0]?.body.stream).toBe(true);
   });
 
   it.each([
@@ -88,7 +69,7 @@ describe('OpenAI-compatible provider, end to end', () => {
   ])(
     'It should answer %s from the model with 502 UPSTREAM_ERROR and keep the user message once',
     async (_n, behaviour) => {
-      fake.behave(behaviour);
+      target.fake.behave(behaviour);
       const response = await chat('are you there?');
       expect(response.status).toBe(502);
       expect((response.json as ErrorBody).error).toEqual({
@@ -103,7 +84,7 @@ describe('OpenAI-compatible provider, end to end', () => {
   );
 
   it('It should end a stream whose model fails with an error event and a partial answer, marked', async () => {
-    fake.behave({ kind: 'malformed' });
+    target.fake.behave({ kind: 'malformed' });
     const events = await (await stream('hi')).rest();
     expect(events.map((e) => e.type)).toEqual(['start', 'token', 'error']);
     expect(events.at(-1)).toEqual({
@@ -119,41 +100,41 @@ describe('OpenAI-compatible provider, end to end', () => {
   });
 
   it('It should answer 502 when the model hangs, within the timeout plus a margin, and hang up on it', async () => {
-    fake.behave({ kind: 'stall' });
+    target.fake.behave({ kind: 'stall' });
     const started = Date.now();
     const response = await chat('slow?');
     expect(response.status).toBe(502);
     // The bound is what is asserted, not a speed: far below the 29 s integration timeout.
     expect(Date.now() - started).toBeLessThan(MODEL_TIMEOUT_MS + 10_000);
-    await fake.requests[0]?.hungUp;
+    await target.fake.requests[0]?.hungUp;
   });
 
   it('It should deliver tokens while the model is still generating, and stop the model when the reader leaves', async () => {
-    fake.behave({ kind: 'stall', first: 'Partial' });
+    target.fake.behave({ kind: 'stall', first: 'Partial' });
     const open = await stream('keep going');
     expect(await open.next()).toMatchObject({ type: 'start' });
     expect(await open.next()).toEqual({ type: 'token', delta: 'Partial' });
 
     open.close();
 
-    await fake.requests[0]?.hungUp;
+    await target.fake.requests[0]?.hungUp;
     let stored = await conversation();
     while (stored.messages.length < 2) stored = await conversation();
     expect(stored.messages[1]).toMatchObject({ role: 'assistant', content: 'Partial', partial: true });
   });
 
   it('It should replay an Idempotency-Key turn without asking the model again', async () => {
-    const headers = { ...key(), 'Idempotency-Key': `idem-${session}` };
+    const headers = { ...key(), 'Idempotency-Key': `idem-${target.test}` };
     const body = { sessionId: sessionId(), message: 'once only' };
-    const first = await postJson(`${server.url}/v1/chat`, body, headers);
-    const again = await postJson(`${server.url}/v1/chat`, body, headers);
-    const other = await postJson(`${server.url}/v1/chat`, { ...body, message: 'changed' }, headers);
+    const first = await postJson(`${target.server.url}/v1/chat`, body, headers);
+    const again = await postJson(`${target.server.url}/v1/chat`, body, headers);
+    const other = await postJson(`${target.server.url}/v1/chat`, { ...body, message: 'changed' }, headers);
 
     expect(again.json).toEqual(first.json);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(other.status).toBe(422);
     expect((other.json as ErrorBody).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(fake.requests).toHaveLength(1);
+    expect(target.fake.requests).toHaveLength(1);
     expect((await conversation()).conversation.messageCount).toBe(2);
   });
 });

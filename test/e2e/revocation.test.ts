@@ -7,16 +7,8 @@ import { SignJWT } from 'jose';
 import jwt, { type SignOptions } from 'jsonwebtoken';
 import { closedPort, http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
 import { describeLocalOnly, startServer, startTarget, type RunningServer } from '../helpers/local-server.js';
+import { respellings } from '../helpers/forged-tokens.js';
 
-/** Rate limits out of the way: this file sends many requests from one address on purpose. */
-const NO_LIMITS = {
-  RATE_LIMIT_MAX_REQUESTS: '1000000',
-  RATE_LIMIT_SESSION_MAX: '1000000',
-  RATE_LIMIT_USER_MAX: '1000000',
-  TOKEN_RATE_LIMIT_MAX: '1000000',
-  ADMIN_RATE_LIMIT_MAX: '1000000',
-  AUTH_FAILURE_LIMIT: '1000000',
-};
 /** Revocation by user works in whole seconds: a token must be issued in a later second to survive it. */
 const NEXT_SECOND_MS = 1100;
 
@@ -33,18 +25,6 @@ interface AuditItem {
 
 const nowS = () => Math.floor(Date.now() / 1000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The other spellings of `token` whose signature decodes to the same bytes (the last character's unused bits). */
-function respellings(token: string): string[] {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const signature = token.split('.')[2]!;
-  return [...alphabet]
-    .map((char) => `${token.slice(0, -1)}${char}`)
-    .filter((spelling) => spelling !== token)
-    .filter((spelling) =>
-      Buffer.from(spelling.split('.')[2]!, 'base64url').equals(Buffer.from(signature, 'base64url')),
-    );
-}
 
 describe('token revocation over HTTP', () => {
   let server: RunningServer;
@@ -84,7 +64,7 @@ describe('token revocation over HTTP', () => {
   };
 
   beforeAll(async () => {
-    server = await startTarget(NO_LIMITS);
+    server = await startTarget();
   });
   afterAll(async () => {
     await server.stop();
@@ -426,7 +406,7 @@ describeLocalOnly('token revocation when the revocation store cannot answer', ()
 
   beforeAll(async () => {
     const port = await closedPort();
-    server = await startServer({ DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}`, ...NO_LIMITS });
+    server = await startServer({ DYNAMODB_ENDPOINT: `http://127.0.0.1:${port}` });
   });
   afterAll(async () => {
     await server.stop();

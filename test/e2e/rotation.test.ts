@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { jwtVerify } from 'jose';
 import { http, postJson, type HttpResponse } from '../helpers/http.js';
+import { GENEROUS_LIMITS, runScript, type ScriptRun } from '../helpers/local-server.js';
 
 /** Short enough to wait for, long enough to observe the overlap on a busy machine. */
 const GRACE_SECONDS = 8;
@@ -22,14 +23,9 @@ const TEST_TIMEOUT_MS = 90_000;
 const PICKUP_TIMEOUT_MS = 6_000;
 const POLL_INTERVAL_MS = 100;
 
-const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
-  RATE_LIMIT_MAX_REQUESTS: '100000',
-  RATE_LIMIT_SESSION_MAX: '100000',
-  RATE_LIMIT_USER_MAX: '100000',
-  TOKEN_RATE_LIMIT_MAX: '100000',
-  ADMIN_RATE_LIMIT_MAX: '100000',
-  AUTH_FAILURE_LIMIT: '100000',
-  // Concurrent turns each reserve a whole turn from the one client address's budget (design §12).
+/** Concurrent turns each reserve a whole turn from the one client address's budget (design §12). */
+const LIMITS: Readonly<Record<string, string>> = {
+  ...GENEROUS_LIMITS,
   BUDGET_TOKENS_PER_IP: '0',
   BUDGET_TOKENS_PER_SESSION: '0',
 };
@@ -48,11 +44,6 @@ interface Rotation {
   /** When the previous value stops being accepted (epoch ms): the new version's createdAt plus the grace. */
   readonly graceEndsAt: number;
 }
-interface ToolRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 let dataDir: string;
 let server: ChildProcess;
@@ -69,22 +60,9 @@ const cleanEnv = (extra: Record<string, string> = {}) => ({
 });
 
 /** Runs `local/<script>.ts` as npm would (`npm run rotate`, `npm run secrets`) and collects its output. */
-function runTool(script: 'rotate' | 'secrets-cli', args: string[]): Promise<ToolRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `local/${script}.ts`, ...args], {
-      cwd: process.cwd(),
-      // The tools read the grace the server uses: `rotate` refuses to rotate again within it.
-      env: cleanEnv({ SECRET_GRACE_SECONDS: String(GRACE_SECONDS) }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runTool = (script: 'rotate' | 'secrets-cli', args: string[]): Promise<ScriptRun> =>
+  // The tools read the grace the server uses: `rotate` refuses to rotate again within it.
+  runScript(`local/${script}.ts`, args, cleanEnv({ SECRET_GRACE_SECONDS: String(GRACE_SECONDS) }));
 
 /** `npm run rotate -- <name> [--force]`; returns the new version and when the grace of the old one ends. */
 async function rotate(name: SecretName, ...flags: '--force'[]): Promise<Rotation> {
@@ -188,7 +166,7 @@ beforeAll(async () => {
       LOCAL_DYNAMODB: 'memory',
       SECRET_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS),
       SECRET_GRACE_SECONDS: String(GRACE_SECONDS),
-      ...GENEROUS_LIMITS,
+      ...LIMITS,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,24 +3,23 @@
  * `POST /v1/chat`, tokens from the customer's own backend (jsonwebtoken, jose), tokens outside the
  * `Authorization` header ignored, and sessions that belong to the user of the token.
  */
-import { createHmac } from 'node:crypto';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import jwt from 'jsonwebtoken';
 import { http, postJson, type HttpResponse, type List, errorOf } from '../helpers/http.js';
 import { startTarget, type RunningServer } from '../helpers/local-server.js';
+import {
+  b64,
+  flipFirstBit,
+  forgeJws as forge,
+  metadata,
+  resign,
+  type Claims,
+  type Header,
+} from '../helpers/forged-tokens.js';
 
 const MAX_TTL = 7200;
 const MAX_TOKEN_CHARS = 4096;
 const ATTACKER = 'attacker-chosen-secret-0123456789abcdef-attacker';
-/** Rate limits out of the way: this file sends many requests from one address on purpose. */
-const NO_LIMITS = {
-  RATE_LIMIT_MAX_REQUESTS: '1000000',
-  RATE_LIMIT_SESSION_MAX: '1000000',
-  RATE_LIMIT_USER_MAX: '1000000',
-  TOKEN_RATE_LIMIT_MAX: '1000000',
-  ADMIN_RATE_LIMIT_MAX: '1000000',
-  AUTH_FAILURE_LIMIT: '1000000',
-};
 
 interface Minted {
   token: string;
@@ -38,32 +37,8 @@ interface Summary {
   userId: string | null;
 }
 
-type Claims = Record<string, unknown>;
-type Header = Record<string, unknown>;
-
 const nowS = () => Math.floor(Date.now() / 1000);
-const b64 = (value: unknown): string =>
-  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
-/** Builds a compact JWS by hand, so every header and byte is under the test's control. */
-function forge(header: Header, claims: Claims, secret: string, hash = 'sha256'): string {
-  const input = `${b64(header)}.${b64(claims)}`;
-  return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
-}
-/** Replaces the signature segment of `token` with `transform(bytes)`. */
-function resign(token: string, transform: (sig: Buffer) => Buffer): string {
-  const [h, p, s] = token.split('.') as [string, string, string];
-  return `${h}.${p}.${transform(Buffer.from(s, 'base64url')).toString('base64url')}`;
-}
-const flipFirstBit = (sig: Buffer) => {
-  const copy = Buffer.from(sig);
-  copy[0] = copy[0]! ^ 0x01;
-  return copy;
-};
-const metadata = (entries: number, keyChars = 8, valueChars = 8) =>
-  Object.fromEntries(
-    Array.from({ length: entries }, (_, i) => [`${i}`.padStart(keyChars, 'k'), 'v'.repeat(valueChars)]),
-  );
 const key = (secret: string) => new TextEncoder().encode(secret);
 
 const HS256: Header = { alg: 'HS256', typ: 'JWT' };
@@ -104,7 +79,7 @@ describe('widget tokens over HTTP', () => {
   };
 
   beforeAll(async () => {
-    server = await startTarget({ WIDGET_TOKEN_MAX_TTL_SECONDS: String(MAX_TTL), ...NO_LIMITS });
+    server = await startTarget({ WIDGET_TOKEN_MAX_TTL_SECONDS: String(MAX_TTL) });
   });
   afterAll(async () => {
     await server.stop();
@@ -679,7 +654,6 @@ describe('widget tokens over HTTP with REQUIRE_WIDGET_TOKEN, an audience and an 
       REQUIRE_WIDGET_TOKEN: 'true',
       WIDGET_TOKEN_AUDIENCE: AUDIENCE,
       WIDGET_TOKEN_ISSUER: ISSUER,
-      ...NO_LIMITS,
     });
   });
   afterAll(async () => {

@@ -7,9 +7,9 @@
  *
  * Each test binds its client sockets to loopback addresses of its own (127.43.x.y).
  */
-import { solveChallenge } from 'altcha-lib/v1';
 import { errorOf, http, type HttpResponse } from '../helpers/http.js';
 import { runServerExpectingExit, startServer, testSecrets, type RunningServer } from '../helpers/local-server.js';
+import { solvePow } from '../helpers/visitor-pow.js';
 
 const SITE = 'http://shop.localhost:8080';
 const OTHER_SITE = 'http://blog.localhost:8080';
@@ -24,13 +24,6 @@ function freshIp(): string {
   return `127.43.${Math.floor(hosts / 250)}.${(hosts % 250) + 1}`;
 }
 
-interface Challenge {
-  algorithm: string;
-  challenge: string;
-  maxnumber: number;
-  salt: string;
-  signature: string;
-}
 interface Minted {
   token: string;
   tokenType: string;
@@ -90,10 +83,7 @@ function visitor(ip = freshIp(), origin = SITE) {
 async function solvedPow(client: ReturnType<typeof visitor>): Promise<string> {
   const res = await client.challenge();
   expect(res.status).toBe(200);
-  const c = res.json as Challenge;
-  const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
-  if (!solution) throw new Error('unsolvable challenge');
-  return Buffer.from(JSON.stringify({ ...c, number: solution.number, took: solution.took })).toString('base64');
+  return solvePow(res.json);
 }
 
 async function mintedFor(client: ReturnType<typeof visitor>): Promise<Minted> {

@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { http, openEventStream, type HttpResponse } from './http.js';
+import { startServer, type RunningServer } from './local-server.js';
 
 /** How the fake answers the next requests. */
 export type FakeBehaviour =
@@ -135,4 +137,77 @@ export async function startFakeOpenAi(): Promise<FakeOpenAi> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The local server behind a fake upstream (see `useServerWithFakeOpenAi`), and each test's own session. */
+export interface ServerWithFakeOpenAi {
+  readonly fake: FakeOpenAi;
+  readonly server: RunningServer;
+  /** Counts the tests of the block: 1 in the first. */
+  readonly test: number;
+  /** The running test's session id, `<prefix>-<test>`. */
+  sessionId(): string;
+  /** The widget key header. */
+  key(): Record<string, string>;
+  /** Opens a stream of the running test's session. */
+  stream(message: string): ReturnType<typeof openEventStream>;
+  /** `GET /v1/admin/conversations/{the test's session}` with the admin key. */
+  conversation(): Promise<HttpResponse>;
+}
+
+/**
+ * Registers the hooks of a describe block: the local server with `LLM_PROVIDER=openai` and `env`
+ * against a fake upstream started once; before each test, the fake forgets its requests and
+ * answers `deltas`, and the test gets a new session.
+ */
+export function useServerWithFakeOpenAi(
+  prefix: string,
+  env: Record<string, string>,
+  deltas: readonly string[],
+): ServerWithFakeOpenAi {
+  let fake: FakeOpenAi | undefined;
+  let server: RunningServer | undefined;
+  let test = 0;
+  beforeAll(async () => {
+    fake = await startFakeOpenAi();
+    server = await startServer({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'sk-fake-0123456789',
+      ...env,
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await fake?.close();
+  });
+  beforeEach(() => {
+    fake?.requests.splice(0);
+    fake?.behave({ kind: 'answer', deltas });
+    test += 1;
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('used before beforeAll');
+    return value;
+  };
+  const target: ServerWithFakeOpenAi = {
+    get fake() {
+      return started(fake);
+    },
+    get server() {
+      return started(server);
+    },
+    get test() {
+      return test;
+    },
+    sessionId: () => `${prefix}-${test}`,
+    key: () => ({ 'X-Widget-Api-Key': target.server.secrets.widgetKey }),
+    stream: (message) =>
+      openEventStream(`${target.server.url}/v1/chat/stream`, { sessionId: target.sessionId(), message }, target.key()),
+    conversation: () =>
+      http(`${target.server.url}/v1/admin/conversations/${target.sessionId()}`, {
+        headers: { Authorization: `Bearer ${target.server.secrets.adminKey}` },
+      }),
+  };
+  return target;
 }

@@ -66,7 +66,7 @@ export async function runServerExpectingExit(
  * Limits high enough that a suite's own traffic from 127.0.0.1 never trips them; the rate-limit
  * tests set their own. Everything else runs with the defaults of the contract.
  */
-const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
+export const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   RATE_LIMIT_MAX_REQUESTS: '100000',
   RATE_LIMIT_SESSION_MAX: '100000',
   RATE_LIMIT_USER_MAX: '100000',
@@ -79,6 +79,30 @@ const GENEROUS_LIMITS: Readonly<Record<string, string>> = {
   BUDGET_TOKENS_PER_DAY: '1000000000000',
   VISITOR_TOKEN_RATE_LIMIT_MAX: '100000',
 };
+
+/** How a script run to its end exited, and what it printed. */
+export interface ScriptRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `script` (e.g. `local/rotate.ts`) as its npm script does, with exactly `env`, to its end. */
+export function runScript(script: string, args: readonly string[], env: Record<string, string>): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: process.cwd(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 function spawnServer(env: Record<string, string>, script = 'local/server.ts'): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script], {

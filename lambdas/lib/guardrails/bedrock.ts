@@ -11,14 +11,8 @@ import type {
   GuardrailAssessment,
 } from '@aws-sdk/client-bedrock-runtime';
 import { lazyBedrockRuntime, type BedrockRuntime } from '../llm/bedrock-runtime.js';
-import {
-  CUSTOM_WORDS,
-  PROMPT_LEAK,
-  combine,
-  type Guardrail,
-  type GuardrailDecision,
-  type OutputContext,
-} from './guardrail.js';
+import { CUSTOM_WORDS, PROMPT_LEAK, combine } from './guardrail.js';
+import type { Guardrail, GuardrailDecision, OutputContext } from './guardrail.js';
 import { LeakDetector, PromptCanary } from './leak.js';
 
 export interface BedrockGuardrailOptions {

@@ -4,13 +4,8 @@
  * ids go through `boundedKeyPart`), expiring by TTL
  * two days after the day ends. Reservations are atomic conditional `UpdateItem`s.
  */
-import {
-  BatchGetCommand,
-  UpdateCommand,
-  type BatchGetCommandOutput,
-  type DocumentClient,
-  isConditionFailure,
-} from './document-client.js';
+import { UpdateCommand, type DocumentClient, isConditionFailure } from './document-client.js';
+import { consistentReads } from './consistent-reads.js';
 import type { BudgetChange, BudgetCounter, BudgetCounterRef, BudgetStore } from '../budget.js';
 import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
@@ -20,9 +15,6 @@ const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 export const budgetCounterId = (ref: BudgetCounterRef): string =>
   `BUDGET#${ref.scope}#${boundedKeyPart(ref.key)}#${ref.day}`;
 const keyOf = (ref: BudgetCounterRef) => ({ [PK]: budgetCounterId(ref), [SK]: budgetCounterId(ref) });
-/** BatchGetItem takes at most 100 keys per call. */
-const BATCH = 100;
-const MAX_ATTEMPTS = 5;
 
 export interface DynamoBudgetStoreOptions {
   readonly client: DocumentClient;
@@ -76,27 +68,11 @@ export class DynamoBudgetStore implements BudgetStore {
     );
   }
 
+  /** Strongly consistent, through the shared batched reader: 503 when DynamoDB keeps throttling. */
   async read(refs: readonly BudgetCounterRef[]): Promise<BudgetCounter[]> {
-    const found = new Map<string, Record<string, unknown>>();
-    const batches = Array.from({ length: Math.ceil(refs.length / BATCH) }, (_, i) =>
-      refs.slice(i * BATCH, (i + 1) * BATCH),
-    );
-    await Promise.all(
-      batches.map(async (batch) => {
-        let keys: Record<string, unknown>[] | undefined = batch.map(keyOf);
-        // Unprocessed keys (throttling) are asked again, a bounded number of times.
-        for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
-          if (attempt === MAX_ATTEMPTS) throw new Error('Budget counters could not be read (throttled).');
-          const result: BatchGetCommandOutput = await this.#client.send(
-            new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } } }),
-          );
-          for (const item of result.Responses?.[this.#table] ?? []) found.set(String(item[PK]), item);
-          keys = result.UnprocessedKeys?.[this.#table]?.Keys;
-        }
-      }),
-    );
-    return refs.map((ref) => {
-      const item = found.get(budgetCounterId(ref));
+    const reads = consistentReads(this.#client);
+    const items = await Promise.all(refs.map((ref) => reads.get(this.#table, keyOf(ref))));
+    return items.map((item) => {
       const n = (name: string) => Number(item?.[name] ?? 0);
       return {
         reserved: n('reserved'),

@@ -3,7 +3,6 @@
  * challenge → solve → mint, single use, expiry, the audit bound, the mint limit, the origin
  * requirement, `VISITOR_CHALLENGE=none`, and the visitor as a user on the chat routes.
  */
-import { solveChallenge } from 'altcha-lib/v1';
 import { build as buildChallenge } from '../../../lambdas/handlers/visitor-challenge.js';
 import { build as buildMint } from '../../../lambdas/handlers/mint-visitor-token.js';
 import { build as buildChat } from '../../../lambdas/handlers/post-chat.js';
@@ -18,6 +17,7 @@ import {
   type FakeRuntime,
   type TestResponse,
 } from '../../helpers/fake-runtime.js';
+import { solvePow } from '../../helpers/visitor-pow.js';
 
 const SITE = 'https://shop.example.com';
 const OTHER_SITE = 'https://blog.example.com';
@@ -26,14 +26,6 @@ const ENV = {
   VISITOR_POW_MAX_NUMBER: '1000',
   REQUIRE_WIDGET_TOKEN: 'true',
 };
-
-interface Challenge {
-  algorithm: string;
-  challenge: string;
-  maxnumber: number;
-  salt: string;
-  signature: string;
-}
 
 function routes(fake: FakeRuntime) {
   const challenge = buildChallenge(fake.runtime);
@@ -58,12 +50,7 @@ function routes(fake: FakeRuntime) {
 }
 
 /** Solves a challenge response with altcha-lib's solver into the base64 payload the widget sends. */
-async function powFor(response: TestResponse): Promise<string> {
-  const c = response.json as Challenge;
-  const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
-  if (!solution) throw new Error('unsolvable');
-  return Buffer.from(JSON.stringify({ ...c, number: solution.number, took: solution.took })).toString('base64');
-}
+const powFor = (response: TestResponse): Promise<string> => solvePow(response.json);
 
 const auditTypes = (fake: FakeRuntime) => fake.auditStore.all().map((e) => e.type);
 

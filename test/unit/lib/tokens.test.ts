@@ -15,6 +15,16 @@ import {
   type TokenPolicy,
 } from '../../../lambdas/lib/tokens.js';
 import { InvalidTokenError, TokenExpiredError } from '../../../lambdas/lib/errors.js';
+import {
+  b64,
+  flipFirstBit,
+  forgeJws,
+  metadata,
+  resign,
+  respellings,
+  type Claims,
+  type Header,
+} from '../../helpers/forged-tokens.js';
 
 /** 2025-01-15T12:00:00Z, a whole second. */
 const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -31,38 +41,13 @@ const AUD_POLICY: TokenPolicy = { maxTtlSeconds: MAX_TTL, audience: AUDIENCE };
 const ISS_POLICY: TokenPolicy = { maxTtlSeconds: MAX_TTL, issuer: ISSUER };
 const CHALLENGE = expect.stringContaining('error="invalid_token"') as unknown;
 
-type Claims = Record<string, unknown>;
-type Header = Record<string, unknown>;
-
-const b64 = (value: unknown): string =>
-  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-/** Builds a compact JWS by hand, so every header and byte is under the test's control. */
-function forge(header: Header, claims: Claims, secret = SECRET, hash = 'sha256'): string {
-  const input = `${b64(header)}.${b64(claims)}`;
-  return `${input}.${createHmac(hash, secret).update(input).digest('base64url')}`;
-}
+const forge = (header: Header, claims: Claims, secret = SECRET, hash = 'sha256') =>
+  forgeJws(header, claims, secret, hash);
 
 const HS256: Header = { alg: 'HS256', typ: 'JWT' };
 const claims = (extra: Claims = {}): Claims => ({ sub: USER, iat: NOW_S, exp: NOW_S + 600, ...extra });
 const good = (extra: Claims = {}, secret = SECRET) => forge(HS256, claims(extra), secret);
 const without = (key: string): Claims => Object.fromEntries(Object.entries(claims()).filter(([k]) => k !== key));
-
-/** Replaces the signature segment of `token` with `transform(bytes)`. */
-function resign(token: string, transform: (sig: Buffer) => Buffer): string {
-  const [h, p, s] = token.split('.') as [string, string, string];
-  return `${h}.${p}.${transform(Buffer.from(s, 'base64url')).toString('base64url')}`;
-}
-const flipFirstBit = (sig: Buffer) => {
-  const copy = Buffer.from(sig);
-  copy[0] = copy[0]! ^ 0x01;
-  return copy;
-};
-
-const metadata = (entries: number, keyChars = 8, valueChars = 8) =>
-  Object.fromEntries(
-    Array.from({ length: entries }, (_, i) => [`${i}`.padStart(keyChars, 'k'), 'v'.repeat(valueChars)]),
-  );
 
 /** Resolves to whatever `verifyWidgetToken` throws (or fails the test when it does not). */
 async function rejection(token: string, secrets: readonly string[], policy: TokenPolicy): Promise<unknown> {
@@ -685,16 +670,4 @@ function exactSize(chars: number): string {
     }
   }
   throw new Error(`no token of exactly ${chars} characters`);
-}
-
-/** The other spellings of `token` whose signature decodes to the same bytes (the last character's unused bits). */
-function respellings(token: string): string[] {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const signature = token.split('.')[2]!;
-  return [...alphabet]
-    .map((char) => `${token.slice(0, -1)}${char}`)
-    .filter((spelling) => spelling !== token)
-    .filter((spelling) =>
-      Buffer.from(spelling.split('.')[2]!, 'base64url').equals(Buffer.from(signature, 'base64url')),
-    );
 }

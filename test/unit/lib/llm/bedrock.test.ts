@@ -7,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { BedrockModel, toConverseMessages } from '../../../../lambdas/lib/llm/bedrock.js';
 import { ModelError, type CompletionRequest } from '../../../../lambdas/lib/llm/model-provider.js';
+import { metered } from '../../../helpers/metered-request.js';
 
 const REQUEST: CompletionRequest = {
   system: 'Be brief.',
@@ -79,6 +80,39 @@ describe('BedrockModel', () => {
     // The mock records send()'s options after the command, though its types name the command only.
     const args = bedrock.commandCalls(ConverseCommand)[0]?.args as unknown[] | undefined;
     expect(args?.[1]).toEqual({ abortSignal: controller.signal });
+  });
+
+  describe('metering (design §12)', () => {
+    it('should send maxTokens and pass on the Converse usage', async () => {
+      // Prepare
+      bedrock.on(ConverseCommand).resolves({
+        output: { message: { role: 'assistant', content: [{ text: 'hi' }] } },
+        usage: { inputTokens: 20, outputTokens: 2, totalTokens: 22 },
+      });
+      const { request, reported } = metered(99);
+
+      // Act
+      await model.complete(request);
+
+      // Assess
+      expect(bedrock.commandCalls(ConverseCommand)[0]?.args[0].input.inferenceConfig).toEqual({ maxTokens: 99 });
+      expect(reported).toEqual([{ inputTokens: 20, outputTokens: 2 }]);
+    });
+
+    it('should read the stream past messageStop for the metadata usage', async () => {
+      // Prepare
+      const usage = { usage: { inputTokens: 30, outputTokens: 1, totalTokens: 31 }, metrics: { latencyMs: 5 } };
+      bedrock.on(ConverseStreamCommand).resolves({ stream: events(delta('Hel'), stop, { metadata: usage }) });
+      const { request, reported } = metered();
+
+      // Act
+      const out: string[] = [];
+      for await (const text of model.stream(request)) out.push(text);
+
+      // Assess
+      expect(out.join('')).toBe('Hel');
+      expect(reported).toEqual([{ inputTokens: 30, outputTokens: 1 }]);
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import { ModelError, type CompletionRequest } from '../../../../lambdas/lib/llm/
 import { OpenAiCompatibleModel } from '../../../../lambdas/lib/llm/openai.js';
 import { closedPort } from '../../../helpers/http.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../../../helpers/fake-openai.js';
+import { metered } from '../../../helpers/metered-request.js';
 
 const REQUEST: CompletionRequest = {
   system: 'Be brief.',
@@ -121,5 +122,33 @@ describe('OpenAiCompatibleModel', () => {
     caller.abort();
     expect((await pending).reason).toBe('aborted');
     await fake.requests[0]?.hungUp;
+  });
+
+  describe('metering (design §12)', () => {
+    it.each([
+      ['a JSON answer', false],
+      ['a stream, from its last chunk', true],
+    ])('should pass on the usage of %s and send the output limit', async (_, stream) => {
+      // Prepare
+      fake.behave({ kind: 'answer', deltas: ['Hi'], usage: { prompt_tokens: 12, completion_tokens: 3 } });
+      const { request, reported } = metered(64);
+
+      // Act
+      if (stream) await collect(model.stream(request));
+      else await model.complete(request);
+
+      // Assess
+      expect(reported).toEqual([{ inputTokens: 12, outputTokens: 3 }]);
+      expect(fake.requests[0]?.body.max_tokens).toBe(64);
+      expect(fake.requests[0]?.body.stream_options).toEqual(stream ? { include_usage: true } : undefined);
+    });
+
+    it.each([false, true])('should report nothing when the server sends no usage (stream: %s)', async (stream) => {
+      fake.behave({ kind: 'answer', deltas: ['Hi'], usage: null });
+      const { request, reported } = metered();
+      if (stream) await collect(model.stream(request));
+      else await model.complete(request);
+      expect(reported).toEqual([]);
+    });
   });
 });
