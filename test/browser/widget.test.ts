@@ -1,7 +1,7 @@
 /**
  * The widget in a real browser (Debian's Chromium), on the local server's demo page: the streamed
- * echo answer, model output and user input shown as text only, the friendly 429, keyboard and
- * screen-reader basics, and token mode refreshing an expired token exactly once.
+ * echo answer, model output and user input shown as text only, the friendly 429 (readable or
+ * hidden by the browser), keyboard and screen-reader basics, and token mode refreshing an expired token exactly once.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -138,6 +138,27 @@ describe('chat widget in Chromium', () => {
         `You are sending messages too quickly. Please try again in ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`,
       );
       expect(await page.locator('.msg.assistant').count()).toBe(answered);
+      expect(await page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
+      await page.close();
+    },
+    TEST_MS,
+  );
+
+  it(
+    'should tell the visitor to try again shortly when the answer cannot be read (a WAF or API Gateway 429 has no CORS grant)',
+    async () => {
+      // Prepare: the browser hides a cross-origin answer without Access-Control-Allow-Origin: fetch rejects
+      const { page } = await openDemo();
+      await page.route(`**${STREAM_PATH}`, (route) => route.abort('failed'));
+
+      // Act
+      await page.getByRole('textbox', { name: 'Message' }).fill('hello');
+      await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+
+      // Assess
+      const notice = page.getByRole('alert');
+      await notice.filter({ hasText: 'try again shortly' }).waitFor();
+      expect(await notice.textContent()).toMatch(/too many requests were sent\. Please try again shortly\.$/);
       expect(await page.getByRole('button', { name: 'Send' }).isEnabled()).toBe(true);
       await page.close();
     },

@@ -11,9 +11,10 @@ import { boundedKeyPart } from './key-part.js';
 import { SECURITY_SCHEMA } from './table-schema.js';
 
 const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
-/** The key holds a caller-controlled id (session, user), bounded in UTF-8 bytes (issue 16). */
-const idOf = (ref: BudgetCounterRef) => `BUDGET#${ref.scope}#${boundedKeyPart(ref.key)}#${ref.day}`;
-const keyOf = (ref: BudgetCounterRef) => ({ [PK]: idOf(ref), [SK]: idOf(ref) });
+/** `BUDGET#<scope>#<key>#<day>`: the key holds a caller-controlled id (session, user), bounded in UTF-8 bytes (issue 16). */
+export const budgetCounterId = (ref: BudgetCounterRef): string =>
+  `BUDGET#${ref.scope}#${boundedKeyPart(ref.key)}#${ref.day}`;
+const keyOf = (ref: BudgetCounterRef) => ({ [PK]: budgetCounterId(ref), [SK]: budgetCounterId(ref) });
 
 export interface DynamoBudgetStoreOptions {
   readonly client: DocumentClient;

@@ -14,12 +14,23 @@ import {
 import { counterKey } from '../../../../lambdas/lib/stores/rate-limit-store.js';
 import { revokedTokenKey, userRevocationKey } from '../../../../lambdas/lib/stores/revocation-store.js';
 import { listIndexKey, ownerIndexKey, sessionKey } from '../../../../lambdas/lib/stores/conversation-store.js';
+import { budgetCounterId } from '../../../../lambdas/lib/stores/budget-store.js';
+import { BUDGET_SCOPES } from '../../../../lambdas/lib/errors.js';
 
-/** Any text: every code point (lone surrogates too), up to far past the limits. */
-const anyText = fc.string({ unit: 'binary', maxLength: 3000 });
+/**
+ * Any text: every code point (lone surrogates too), up to far past the limits. `size: 'max'`: by
+ * default fast-check keeps strings short (none crossed 1,024 bytes), and the table could not fail.
+ */
+const anyText = fc.string({ unit: 'binary', maxLength: 3000, size: 'max' });
 /** Text of 1–4-byte characters, long enough to cross every limit. */
-const multiByte = fc.string({ unit: fc.constantFrom('a', 'é', '€', '😀'), minLength: 100, maxLength: 1500 });
-const text = fc.oneof(anyText, multiByte);
+const multiByte = fc.string({
+  unit: fc.constantFrom('a', 'é', '€', '😀'),
+  minLength: 100,
+  maxLength: 1500,
+  size: 'max',
+});
+/** Short text too, so values kept as they are meet the limits with their prefixes. */
+const text = fc.oneof(anyText, multiByte, fc.string({ unit: 'binary', maxLength: MAX_KEY_PART_BYTES }));
 const createdAt = fc.integer({ min: 0, max: 4102444800000 }).map((ms) => new Date(ms).toISOString());
 
 /** Every key builder that takes caller text; partition and sort key are the same string in the security table. */
@@ -31,6 +42,13 @@ const BUILDERS: ReadonlyArray<[string, fc.Arbitrary<string>, number]> = [
     fc
       .tuple(fc.constantFrom('ip', 'session', 'user', 'server-key', 'admin-ip', 'auth-failure'), text, fc.nat())
       .map(([tier, key, window]) => counterKey({ tier, key, window })),
+    MAX_SORT_KEY_BYTES,
+  ],
+  [
+    'BUDGET#<scope>#<key>#<day>',
+    fc
+      .tuple(fc.constantFrom(...BUDGET_SCOPES), text, createdAt)
+      .map(([scope, key, at]) => budgetCounterId({ scope, key, day: at.slice(0, 10) })),
     MAX_SORT_KEY_BYTES,
   ],
   ['SESSION#<sessionId>', text.map(sessionKey), MAX_PARTITION_KEY_BYTES],
@@ -46,7 +64,8 @@ describe('DynamoDB key builders', () => {
   it.each(BUILDERS)('should keep %s within its byte limit for any input', (_name, keys, limit) => {
     fc.assert(
       fc.property(keys, (key) => utf8Bytes(key) <= limit),
-      { numRuns: 300 },
+      // No shrinking: a counterexample thousands of characters long takes minutes to shrink.
+      { numRuns: 300, endOnFailure: true },
     );
   });
 });
@@ -83,7 +102,7 @@ describe('boundedKeyPart', () => {
   it('should never map two different values to the same part', () => {
     fc.assert(
       fc.property(text, text, (a, b) => a === b || boundedKeyPart(a) !== boundedKeyPart(b)),
-      { numRuns: 300 },
+      { numRuns: 300, endOnFailure: true },
     );
   });
 
