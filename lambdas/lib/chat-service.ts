@@ -236,12 +236,10 @@ export async function prepareTurn(runtime: ChatDeps, turn: ChatTurn): Promise<Pr
 /** Logs a failed model call by its reason (never the prompt or the answer). */
 function logModelFailure(runtime: ChatDeps, turn: ChatTurn, error: unknown): void {
   const reason = error instanceof ModelError ? error.reason : 'provider';
-  runtime.logger.warn('model call failed', {
-    requestId: turn.requestId,
-    provider: runtime.config.llm.provider,
-    reason,
-    error,
-  });
+  const details = { requestId: turn.requestId, provider: runtime.config.llm.provider, reason, error };
+  // The caller giving up (its hang-up, or the deadline) is not the provider failing.
+  if (reason === 'aborted') runtime.logger.info('model call abandoned', details);
+  else runtime.logger.warn('model call failed', details);
 }
 
 /** Runs one turn to completion and returns the assistant's message and its key. */

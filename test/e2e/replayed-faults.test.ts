@@ -366,14 +366,19 @@ describe('issue 16: faults replayed from public bug reports', () => {
         req.end(JSON.stringify({ sessionId, message: 'hello' }));
         while (fake.requests.length === seen) await new Promise((resolve) => setTimeout(resolve, 20));
 
+        const failures = () => server.output().split('"dependency failure"').length;
+        const failuresBefore = failures();
+
         // Act: hang up while the model call runs
         req.destroy();
         await fake.requests[seen]?.hungUp;
+        await server.waitForOutput(/"client disconnected"/);
 
-        // Assess
+        // Assess: stored once; and a hang-up anyone can cause is no dependency failure to alarm on
         const conversation = await admin(`/v1/admin/conversations/${sessionId}`);
         const roles = (conversation.json as { messages: Array<{ role: string }> }).messages.map((m) => m.role);
         expect(roles).toEqual(['user']);
+        expect(failures()).toBe(failuresBefore);
       },
       MODEL_TIMEOUT_MS / 4,
     );

@@ -564,7 +564,7 @@ export function apiEvent(input: EventInput): APIGatewayProxyEvent {
  * A fresh Lambda context per invocation, as Lambda gives (the chain keeps request state on it),
  * without `getRemainingTimeInMillis` so Middy arms no early-timeout timer.
  */
-const newContext = (): Context =>
+export const newContext = (): Context =>
   ({
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'test',

@@ -16,6 +16,7 @@ import { errorBody, INTERNAL_ERROR_MESSAGE, serverErrorMessage } from '../contra
 import { json } from '../responses.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AppRequest } from '../request.js';
+import { CLIENT_GONE, type DisconnectAwareContext } from '../request-signal.js';
 
 export interface ErrorMapperOptions {
   readonly logger: Logger;
@@ -44,7 +45,11 @@ export function errorMapper(options: ErrorMapperOptions): MiddlewareObj {
       let mapped: AppError;
       if (error instanceof AppError) {
         mapped = error;
-        if (mapped.status >= 500)
+        // A client that hangs up aborts its model call (a 502 nobody reads): not a dependency's fault,
+        // and anyone can cause it, so it must not raise the errors operators alarm on.
+        if (mapped.status >= 500 && (request.context as DisconnectAwareContext)[CLIENT_GONE]?.aborted === true)
+          logger.info('client disconnected', { requestId, code: mapped.code });
+        else if (mapped.status >= 500)
           logger.error('dependency failure', { requestId, code: mapped.code, error: mapped.cause ?? mapped });
       } else if (error instanceof ConfigurationError || error?.name === 'TimeoutError') {
         logger.error('failing closed', { requestId, error });

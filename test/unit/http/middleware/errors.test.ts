@@ -16,7 +16,8 @@ import {
 } from '../../../../lambdas/lib/errors.js';
 import { defineHandler } from '../../../../lambdas/http/handler.js';
 import type { ModelProvider } from '../../../../lambdas/lib/llm/index.js';
-import { chatRequest, errorOf, fakeRuntime, invoke } from '../../../helpers/fake-runtime.js';
+import { CLIENT_GONE } from '../../../../lambdas/http/request-signal.js';
+import { apiEvent, chatRequest, errorOf, fakeRuntime, invoke, newContext } from '../../../helpers/fake-runtime.js';
 
 /** A handler that throws whatever `make` returns. */
 const throwing = (make: () => unknown) =>
@@ -101,6 +102,33 @@ describe('error mapper middleware', () => {
     expect(response.headers['Content-Type']).toBe('application/json; charset=utf-8');
     expect(response.body).not.toMatch(/10\.0\.0\.|openai|ECONNREFUSED|stack/);
   });
+
+  it.each([
+    ['has hung up', true, 0, 1],
+    ['is still there', false, 1, 0],
+  ])(
+    'should log a 502 as a dependency failure only while the client is there (client %s)',
+    async (_, gone, errors, infos) => {
+      // Prepare
+      const fake = fakeRuntime();
+      const logError = jest.spyOn(fake.logger, 'error');
+      const logInfo = jest.spyOn(fake.logger, 'info');
+      const clientGone = new AbortController();
+      if (gone) clientGone.abort();
+      const handler = throwing(() => new UpstreamError()).build(fake.runtime);
+
+      // Act
+      const response = await handler(
+        apiEvent({ method: 'GET', path: '/probe' }),
+        Object.assign(newContext(), { [CLIENT_GONE]: clientGone.signal }),
+      );
+
+      // Assess
+      expect(response.statusCode).toBe(502);
+      expect(logError.mock.calls.filter(([message]) => message === 'dependency failure')).toHaveLength(errors);
+      expect(logInfo.mock.calls.filter(([message]) => message === 'client disconnected')).toHaveLength(infos);
+    },
+  );
 
   it('It should include details for a validation error', async () => {
     // Act
