@@ -13,6 +13,7 @@ import { canonicalIp } from '../lambdas/lib/client-address.js';
 import { loadDynamoDbClient } from '../lambdas/lib/clients.js';
 import { loadConfig, type Config } from '../lambdas/lib/config.js';
 import { EnvOverrideSource } from '../lambdas/lib/secrets/env-secrets.js';
+import { SECRET_ENV } from '../lambdas/lib/secrets.js';
 import { ConfigurationError } from '../lambdas/lib/errors.js';
 import { createLogger, type Logger } from '../lambdas/lib/logger.js';
 import {
@@ -225,10 +226,17 @@ export async function startLocalServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
+  const fromEnvironment = Object.values(SECRET_ENV).filter(
+    (name) => config.secretOverrides[name].current !== undefined,
+  );
   const lines = [
     `Chat widget API listening on http://${host}:${port}`,
     `  environment: ${config.appEnv}; DynamoDB: ${db ? `${db.engine}${db.persistent ? '' : ' (in memory)'}` : endpoint}`,
     `  secrets: ${resolve(store.path)}${created ? ' (created with fresh random values)' : ''}; show them with: npm run secrets -- show`,
+    // Values set in the environment win over the file: say so, or the file's keys look wrong.
+    ...(fromEnvironment.length === 0
+      ? []
+      : [`  set in the environment, used instead of the file: ${fromEnvironment.join(', ')}`]),
     ...(config.production ? [] : [`  widget demo: http://${host}:${port}/demo`]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -54,6 +54,14 @@ describe('the dynalite fallback engine', () => {
     expect(existsSync(join(server.dataDir, 'dynalite'))).toBe(true);
   });
 
+  it('should name in its banner the secrets the environment sets instead of the file, never their values', () => {
+    // Assess: the helper passes four of the five secrets in the environment.
+    expect(server.output()).toMatch(
+      /set in the environment, used instead of the file: WIDGET_API_KEY, ADMIN_API_KEY, SERVER_API_KEY, WIDGET_SIGNING_SECRET\n/,
+    );
+    for (const value of Object.values(server.secrets)) expect(server.output()).not.toContain(value);
+  });
+
   it('It should answer /health', async () => {
     // Act
     const res = await http(`${server.url}/health`);

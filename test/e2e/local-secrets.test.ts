@@ -263,6 +263,7 @@ describe('the local secret store', () => {
       expect(await modeOf(join(dataDir, 'secrets.json'))).toBe(0o600);
       expect(output).toContain(join(dataDir, 'secrets.json'));
       expect(output).not.toContain('created with fresh random values');
+      expect(output).not.toContain('set in the environment');
       for (const value of Object.values(currentValues(await readStore(dataDir)))) expect(output).not.toContain(value);
     });
 
