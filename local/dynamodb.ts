@@ -5,6 +5,7 @@
  * access key (it keeps one database per access key and region) and a CORS list no page matches.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { stoppedWithThisProcess } from './parent-death.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -97,7 +98,8 @@ async function startJava(dbPath: string | undefined): Promise<EmbeddedDynamoDb> 
     await mkdir(dbPath, { recursive: true, mode: 0o700 });
     args.push('-dbPath', dbPath);
   }
-  const child: ChildProcess = spawn('java', args, { cwd: emulator, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = stoppedWithThisProcess('java', args);
+  const child: ChildProcess = spawn(command, commandArgs, { cwd: emulator, stdio: ['ignore', 'pipe', 'pipe'] });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let output = '';

@@ -3,6 +3,7 @@
  * Manager and SQS for `start:synth` and the tests, started and stopped as a child process.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { stoppedWithThisProcess } from '../parent-death.js';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,8 @@ export async function startMoto(lambdaInvokeUrl?: string): Promise<MotoServer> {
     throw new Error('moto_server is not installed (looked on PATH and in ~/.pyenv/shims); start:synth needs it');
   }
   const port = await freePort();
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+  const [guarded, args] = stoppedWithThisProcess(command, ['-H', '127.0.0.1', '-p', String(port)]);
+  const child = spawn(guarded, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,

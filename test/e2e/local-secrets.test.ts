@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from '../helpers/http.js';
 import { checkSecrets } from '../../lambdas/lib/secret-strength.js';
-import { runScript, type ScriptRun } from '../helpers/local-server.js';
+import { runScript, startServer, type ScriptRun } from '../helpers/local-server.js';
 
 const VARIABLES = [
   'WIDGET_API_KEY',
@@ -48,6 +48,21 @@ const readStore = async (dataDir: string) =>
   JSON.parse(await readFile(join(dataDir, 'secrets.json'), 'utf8')) as StoredFile;
 const currentValues = (file: StoredFile) =>
   Object.fromEntries(NAMES.map((name) => [name, file.secrets[name]!.versions[0]!.value]));
+
+/** The pid of the DynamoDB Local JVM that `pid` started (its direct child); fails unless exactly one. */
+function dynamoDbLocalOf(pid: number | undefined): number {
+  const java = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[2]) === pid)
+    .filter((m) => /java/.test(m[3]!) && /DynamoDBLocal/.test(m[3]!));
+  expect(java).toHaveLength(1);
+  return Number(java[0]![1]);
+}
+
+/** Whether process `pid` still runs (a zombie counts as gone). */
+const isRunning = (pid: number): boolean =>
+  !/^\s*$|Z/.test(spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout);
 
 describe('the local secret store', () => {
   let root: string;
@@ -286,14 +301,8 @@ describe('the local secret store', () => {
     it(
       'It should stop on SIGTERM together with its DynamoDB Local child',
       async () => {
-        // Prepare: the JVM is a direct child of the server process
-        const children = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
-          .stdout.split('\n')
-          .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-          .filter((m): m is RegExpExecArray => m !== null && Number(m[2]) === child.pid);
-        const java = children.filter((m) => /java/.test(m[3]!) && /DynamoDBLocal/.test(m[3]!));
-        expect(java).toHaveLength(1);
-        const javaPid = Number(java[0]![1]);
+        // Prepare
+        const javaPid = dynamoDbLocalOf(child.pid);
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
         // Act
@@ -303,10 +312,34 @@ describe('the local secret store', () => {
         // Assess
         expect(code).toBe(0);
         expect(output).toContain('SIGTERM: stopping');
-        const alive = spawnSync('ps', ['-o', 'pid=,stat=', '-p', String(javaPid)], { encoding: 'utf8' }).stdout.trim();
-        expect(alive).toBe('');
+        expect(isRunning(javaPid)).toBe(false);
       },
       START_TIMEOUT_MS,
     );
   });
+});
+
+describe('DynamoDB Local when the server is killed', () => {
+  it(
+    'should stop the JVM when the server dies by SIGKILL, which runs no exit handler',
+    async () => {
+      // Prepare
+      const server = await startServer({ LOCAL_DYNAMODB: 'memory' });
+      const javaPid = dynamoDbLocalOf(server.process.pid);
+      const exited = new Promise((resolve) => server.process.once('exit', resolve));
+
+      // Act
+      server.process.kill('SIGKILL');
+      await exited;
+
+      // Assess: the kernel's parent-death signal stops it (DynamoDB Local takes a moment on SIGTERM).
+      const deadline = Date.now() + 15_000;
+      while (isRunning(javaPid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const orphaned = isRunning(javaPid);
+      if (orphaned) process.kill(javaPid, 'SIGKILL');
+      await server.stop();
+      expect(orphaned).toBe(false);
+    },
+    START_TIMEOUT_MS,
+  );
 });

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSecret } from '../../lambdas/lib/secret-strength.js';
+import { stoppedWithThisProcess } from '../../local/parent-death.js';
 
 export interface TestSecrets {
   readonly widgetKey: string;
@@ -105,7 +106,9 @@ export function runScript(script: string, args: readonly string[], env: Record<s
 }
 
 function spawnServer(env: Record<string, string>, script = 'local/server.ts'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], {
+  // Stopped by the kernel when this worker dies, so a killed test run leaves no server (nor its JVM).
+  const [command, args] = stoppedWithThisProcess(process.execPath, ['--import', 'tsx', script]);
+  return spawn(command, args, {
     cwd: process.cwd(),
     env: {
       PATH: process.env.PATH ?? '',
