@@ -156,6 +156,39 @@ describe('visitorTokens', () => {
     expect([(error as ChatError).code, (error as ChatError).status]).toEqual([code, status]);
   });
 
+  it('should pay with the WAF token instead of a proof of work when given a WAF token source (visitorChallenge=waf)', async () => {
+    // Prepare: this fake mints for a WAF token alone (deployed, the WAF rule checks it first).
+    const calls: { path: string; headers: Record<string, string>; body: unknown }[] = [];
+    const fetchFn = (async (url: URL | string, init?: RequestInit) => {
+      calls.push({
+        path: new URL(String(url)).pathname,
+        headers: init?.headers as Record<string, string>,
+        body: JSON.parse(init?.body as string) as unknown,
+      });
+      return Response.json(
+        { token: 'waf-paid', tokenType: 'Bearer', expiresAt: new Date(Date.now() + 3600_000).toISOString() },
+        { status: 201 },
+      );
+    }) as typeof fetch;
+    const unused: PowSolver = () => Promise.reject(new Error('no proof of work with a WAF token source'));
+    const tokens = visitorTokens({
+      apiUrl: API,
+      widgetKey: 'wk',
+      solve: unused,
+      storage: () => new MemoryStore(),
+      fetch: fetchFn,
+      wafToken: async () => 'aws-waf-token-value',
+    });
+
+    // Act
+    const token = await tokens.getToken();
+
+    // Assess: no challenge fetched; one mint carrying the WAF token and an empty body.
+    expect(token).toBe('waf-paid');
+    expect(calls.map((c) => [c.path, c.body])).toEqual([['/prod/v1/visitor-tokens', {}]]);
+    expect(calls[0]?.headers).toMatchObject({ 'X-Aws-Waf-Token': 'aws-waf-token-value', 'X-Widget-Api-Key': 'wk' });
+  });
+
   it('should still work when storage throws', async () => {
     // Prepare
     const api = fakeApi();
