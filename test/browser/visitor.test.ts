@@ -17,6 +17,7 @@ const TEST_MS = 180_000;
 const SAMPLES = 8;
 const RESULTS = join(process.cwd(), 'test-results');
 const MINT_PATH = '/v1/visitor-tokens';
+const CHALLENGE_PATH = '/v1/visitor-tokens/challenge';
 const STREAM_PATH = '/v1/chat/stream';
 
 let server: RunningServer;
@@ -128,6 +129,60 @@ describe('anonymous visitors in Chromium', () => {
       expect(answer).toBe('Echo: After expiry');
       expect(streamCalls).toBe(2);
       expect(mints).toHaveLength(2);
+      await page.close();
+    },
+    TEST_MS,
+  );
+
+  it(
+    'should load the web ACL integration script and pay for the visitor token with its WAF token (visitorChallenge=waf)',
+    async () => {
+      // Prepare: an embedding page, the integration script and the mint are stood in for by routes
+      // (no WAF runs here); the mint must arrive with the integration's token and no proof of work.
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      const site = `${server.url}/waf-embed`;
+      const integration = `${server.url}/waf-integration/challenge.js`;
+      let challenges = 0;
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === CHALLENGE_PATH) challenges += 1;
+      });
+      await page.route(site, (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><html><body><script src="/widget.js" data-api-url="/" data-widget-key="${server.secrets.widgetKey}" data-waf-integration-url="${integration}"></script></body></html>`,
+        }),
+      );
+      await page.route(integration, (route) =>
+        route.fulfill({
+          contentType: 'text/javascript',
+          body: 'window.AwsWafIntegration = { getToken: async () => "token-from-the-waf-integration" };',
+        }),
+      );
+      await page.route(`**${MINT_PATH}`, (route) =>
+        route.fulfill({
+          status: 201,
+          json: {
+            token: 'visitor-token-paid-by-waf',
+            tokenType: 'Bearer',
+            expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+            visitorId: 'v_waf',
+          },
+        }),
+      );
+      await page.goto(site);
+      await page.getByRole('button', { name: 'Chat', exact: true }).click();
+      const minted = page.waitForRequest((r) => new URL(r.url()).pathname === MINT_PATH);
+
+      // Act
+      await page.getByRole('textbox', { name: 'Message' }).fill('Hello through the WAF');
+      await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+      const mint = await minted;
+
+      // Assess
+      expect(mint.headers()['x-aws-waf-token']).toBe('token-from-the-waf-integration');
+      expect(mint.postDataJSON()).toEqual({});
+      expect(challenges).toBe(0);
       await page.close();
     },
     TEST_MS,
