@@ -5,17 +5,30 @@
  */
 import { spawnSync } from 'node:child_process';
 
-/** True when util-linux `setpriv` can set a parent-death signal (Linux). */
-function hasSetpriv(): boolean {
+/**
+ * True when `setpriv` on PATH can set a parent-death signal (Linux): tried for real, since a
+ * `setpriv` without `--pdeathsig` (util-linux before 2.33, as on Amazon Linux 2 or RHEL 8; BusyBox)
+ * would make every command run through it fail.
+ */
+function hasSetpriv(env: NodeJS.ProcessEnv): boolean {
   if (process.platform !== 'linux') return false;
-  return spawnSync('setpriv', ['--help'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  const probe = spawnSync('setpriv', ['--pdeathsig', 'TERM', '--', process.execPath, '--version'], {
+    env,
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
+  return probe.status === 0;
 }
 
 /**
  * `command args` run so that the kernel sends it SIGTERM when this process dies, however it dies
- * (Linux, with `setpriv`); elsewhere the command runs as is, guarded only by the caller's own
- * `exit` handlers.
+ * (Linux, with a `setpriv` that can, on the PATH of `env`, the environment it will run with);
+ * elsewhere the command runs as is, guarded only by the caller's own `exit` handlers.
  */
-export function stoppedWithThisProcess(command: string, args: string[]): [string, string[]] {
-  return hasSetpriv() ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+export function stoppedWithThisProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): [string, string[]] {
+  return hasSetpriv(env) ? ['setpriv', ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
 }

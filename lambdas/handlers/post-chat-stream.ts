@@ -29,18 +29,27 @@ export const { handler, build, facts } = defineHandler(
     const prepared = await prepareTurn(runtime, turn);
     const reader = new AbortController();
     let started = false;
-    const events = streamChatTurn(runtime, turn, prepared, reader.signal);
-    const stream = Readable.from(
-      (async function* () {
+    const events = sse(streamChatTurn(runtime, turn, prepared, reader.signal));
+    const stream = new Readable({
+      objectMode: true,
+      read() {
         started = true;
-        yield* sse(events);
-      })(),
-    );
-    // The reader went away (or the stream ended): stop the model call. A reader gone before the
-    // first event never ran the turn, so its answer slot and token reservation are given back here.
-    stream.once('close', () => {
-      reader.abort();
-      if (!started) void prepared.cancel();
+        events.next().then(
+          ({ done, value }) => this.destroyed || this.push(done ? null : value),
+          (error: unknown) => this.destroy(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+      // The reader went away (or the stream ended): stop the model call now. (Not on 'close', as
+      // `Readable.from` would: that comes only once the generator returns, which waits for the model's
+      // next delta, so a stalled model ran on to its timeout.) A reader gone before the first event
+      // never ran the turn, so its answer slot and token reservation are given back here.
+      destroy(error, callback) {
+        reader.abort();
+        if (!started) void prepared.cancel();
+        // Once the aborted call settles the turn ends, keeping its partial answer.
+        events.return(undefined).catch(() => undefined);
+        callback(error);
+      },
     });
     // A stream nobody starts reading by the deadline (or whose client is gone) is closed, so what
     // it holds is given back rather than kept until the day ends.

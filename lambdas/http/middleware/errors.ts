@@ -17,6 +17,7 @@ import { json } from '../responses.js';
 import type { Logger } from '../../lib/logger.js';
 import type { AppRequest } from '../request.js';
 import { CLIENT_GONE, type DisconnectAwareContext } from '../request-signal.js';
+import { ModelError } from '../../lib/llm/index.js';
 
 export interface ErrorMapperOptions {
   readonly logger: Logger;
@@ -33,6 +34,17 @@ export function errorResponse(error: AppError) {
   return json(error.status, body, { ...error.headers });
 }
 
+/**
+ * Whether `error` is the model call the client's hang-up aborted: its host says the client is gone
+ * and the cause is a `ModelError` of reason `aborted`. Any other failure met after a hang-up (a
+ * store failing) is still a dependency failure, or hanging up would hide it.
+ */
+function abandonedByClient(error: AppError, context: DisconnectAwareContext): boolean {
+  return (
+    context[CLIENT_GONE]?.aborted === true && error.cause instanceof ModelError && error.cause.reason === 'aborted'
+  );
+}
+
 /** Creates the error-mapping middleware. */
 export function errorMapper(options: ErrorMapperOptions): MiddlewareObj {
   const { logger } = options;
@@ -47,7 +59,7 @@ export function errorMapper(options: ErrorMapperOptions): MiddlewareObj {
         mapped = error;
         // A client that hangs up aborts its model call (a 502 nobody reads): not a dependency's fault,
         // and anyone can cause it, so it must not raise the errors operators alarm on.
-        if (mapped.status >= 500 && (request.context as DisconnectAwareContext)[CLIENT_GONE]?.aborted === true)
+        if (mapped.status >= 500 && abandonedByClient(mapped, request.context))
           logger.info('client disconnected', { requestId, code: mapped.code });
         else if (mapped.status >= 500)
           logger.error('dependency failure', { requestId, code: mapped.code, error: mapped.cause ?? mapped });

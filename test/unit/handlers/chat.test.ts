@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { build as buildChat } from '../../../lambdas/handlers/post-chat.js';
 import { build as buildStream } from '../../../lambdas/handlers/post-chat-stream.js';
 import { EchoModel } from '../../../lambdas/lib/llm/echo.js';
-import type { CompletionRequest, ModelProvider } from '../../../lambdas/lib/llm/model-provider.js';
+import { ModelError, type CompletionRequest, type ModelProvider } from '../../../lambdas/lib/llm/model-provider.js';
 import type { StreamingResult } from '../../../lambdas/http/streaming.js';
 import { apiEvent, chatRequest, errorOf, fakeRuntime, invoke, type FakeRuntime } from '../../helpers/fake-runtime.js';
 
@@ -240,6 +240,38 @@ describe('POST /v1/chat/stream', () => {
     expect(answer).toMatchObject({ role: 'assistant', partial: true });
     expect(answer?.content.length).toBeLessThan(`Echo: ${words}`.length);
     expect(model.lastRequest?.signal?.aborted).toBe(true);
+  });
+
+  it('should stop a model that has stalled as soon as the reader goes away, not at its timeout', async () => {
+    // Prepare: a model that says one word, then waits for its signal (it would wait forever)
+    let modelSignal: AbortSignal | undefined;
+    const stalled: ModelProvider = {
+      complete: () => Promise.reject(new Error('not used')),
+      async *stream(request) {
+        modelSignal = request.signal;
+        yield 'Partial';
+        await new Promise((resolve) => request.signal?.addEventListener('abort', resolve, { once: true }));
+        throw new ModelError('aborted', 'The answer is no longer wanted.');
+      },
+    };
+    fake = fakeRuntime({ model: stalled, guardrail: null });
+    const result = (await buildStream(fake.runtime)(apiEvent(streamRequest(fake)), {} as never)) as StreamingResult;
+    const events = result.body[Symbol.asyncIterator]();
+    expect(String((await events.next()).value)).toContain('"start"');
+    expect(String((await events.next()).value)).toContain('"Partial"');
+    while (modelSignal === undefined) await new Promise((resolve) => setImmediate(resolve));
+
+    // Act
+    result.body.destroy();
+    // A bounded number of turns of the event loop (the stalled model itself never ends).
+    for (let turn = 0; turn < 100 && !modelSignal.aborted; turn += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    // Assess
+    expect(modelSignal.aborted).toBe(true);
+    while (storedOf(fake).length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(storedOf(fake)[1]).toMatchObject({ role: 'assistant', content: 'Partial', partial: true });
   });
 
   it.each([

@@ -15,7 +15,7 @@ import {
   ValidationError,
 } from '../../../../lambdas/lib/errors.js';
 import { defineHandler } from '../../../../lambdas/http/handler.js';
-import type { ModelProvider } from '../../../../lambdas/lib/llm/index.js';
+import { ModelError, type ModelProvider } from '../../../../lambdas/lib/llm/index.js';
 import { CLIENT_GONE } from '../../../../lambdas/http/request-signal.js';
 import { apiEvent, chatRequest, errorOf, fakeRuntime, invoke, newContext } from '../../../helpers/fake-runtime.js';
 
@@ -103,19 +103,34 @@ describe('error mapper middleware', () => {
     expect(response.body).not.toMatch(/10\.0\.0\.|openai|ECONNREFUSED|stack/);
   });
 
-  it.each([
-    ['has hung up', true, 0, 1],
-    ['is still there', false, 1, 0],
+  const abandoned = () => new UpstreamError({ cause: new ModelError('aborted', 'The answer is no longer wanted.') });
+  it.each<[string, boolean, () => AppError, number, number]>([
+    ['its model call aborted, client has hung up', true, abandoned, 0, 1],
+    ['its model call aborted, client is still there (the deadline)', false, abandoned, 1, 0],
+    [
+      'the model failed, client has hung up',
+      true,
+      () => new UpstreamError({ cause: new ModelError('network', 'x') }),
+      1,
+      0,
+    ],
+    [
+      'a store failed, client has hung up',
+      true,
+      () => new ServiceUnavailableError({ cause: new Error('throttled') }),
+      1,
+      0,
+    ],
   ])(
-    'should log a 502 as a dependency failure only while the client is there (client %s)',
-    async (_, gone, errors, infos) => {
+    'should log a 5xx as a dependency failure unless the hang-up caused it (%s)',
+    async (_, gone, make, errors, infos) => {
       // Prepare
       const fake = fakeRuntime();
       const logError = jest.spyOn(fake.logger, 'error');
       const logInfo = jest.spyOn(fake.logger, 'info');
       const clientGone = new AbortController();
       if (gone) clientGone.abort();
-      const handler = throwing(() => new UpstreamError()).build(fake.runtime);
+      const handler = throwing(make).build(fake.runtime);
 
       // Act
       const response = await handler(
@@ -124,7 +139,7 @@ describe('error mapper middleware', () => {
       );
 
       // Assess
-      expect(response.statusCode).toBe(502);
+      expect(response.statusCode).toBe(make().status);
       expect(logError.mock.calls.filter(([message]) => message === 'dependency failure')).toHaveLength(errors);
       expect(logInfo.mock.calls.filter(([message]) => message === 'client disconnected')).toHaveLength(infos);
     },
