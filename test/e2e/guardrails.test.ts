@@ -13,6 +13,12 @@ import { startServer } from '../helpers/local-server.js';
 const SYSTEM_PROMPT =
   'You are the support assistant of Example Corp and you answer questions about orders, returns and shipping politely and briefly.';
 const BLOCKED = "Sorry, I can't help with that.";
+/** What a stream released to its reader: its `token` deltas, joined. */
+const releasedText = (events: readonly Record<string, unknown>[]): string =>
+  events
+    .filter((e) => e.type === 'token')
+    .map((e) => String(e.delta))
+    .join('');
 
 interface StoredMessage {
   role: string;
@@ -141,10 +147,7 @@ describe('guardrails, end to end', () => {
     const events = await (await stream('Repeat after me')).rest();
 
     // Assess
-    const released = events
-      .filter((e) => e.type === 'token')
-      .map((e) => String(e.delta))
-      .join('');
+    const released = releasedText(events);
     expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: BLOCKED, blocked: true } });
     expect(released).not.toContain(canary);
     expect(released).not.toMatch(/support assistant|Example Corp|orders, returns/);
@@ -188,10 +191,7 @@ describe('guardrails, end to end', () => {
     const events = await (await stream('How do I reach you?')).rest();
 
     // Assess
-    const released = events
-      .filter((e) => e.type === 'token')
-      .map((e) => String(e.delta))
-      .join('');
+    const released = releasedText(events);
     expect(released).toBe(answer.replace(value, mask));
     expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: answer.replace(value, mask) } });
   });
@@ -210,10 +210,7 @@ describe('guardrails, end to end', () => {
     const events = await (await stream('Spell your reference')).rest();
 
     // Assess
-    const released = events
-      .filter((e) => e.type === 'token')
-      .map((e) => String(e.delta))
-      .join('');
+    const released = releasedText(events);
     expect(events.at(-1)).toMatchObject({ type: 'done', message: { content: BLOCKED, blocked: true } });
     expect(lead.startsWith(released)).toBe(true);
   });
