@@ -96,36 +96,23 @@ const low = (client: DynamoDBClient) => ({
     ),
 });
 
+/** The two document-level requests, the same for lib-dynamodb's client and ours. */
+const DOC_GET = { TableName: TABLE, Key: { pk: ITEM.pk }, ConsistentRead: true };
+const DOC_UPDATE = {
+  TableName: TABLE,
+  Key: { pk: ITEM.pk },
+  ...UPDATE,
+  ExpressionAttributeValues: { ':one': 1, ':expiresAt': ITEM.expiresAt },
+};
+
 const ours = (client: DynamoDBClient) => {
   const d = new LazyDocumentClient(async () => client);
-  return {
-    get: () => d.send(new OurGet({ TableName: TABLE, Key: { pk: ITEM.pk }, ConsistentRead: true })),
-    update: () =>
-      d.send(
-        new OurUpdate({
-          TableName: TABLE,
-          Key: { pk: ITEM.pk },
-          ...UPDATE,
-          ExpressionAttributeValues: { ':one': 1, ':expiresAt': ITEM.expiresAt },
-        }),
-      ),
-  };
+  return { get: () => d.send(new OurGet(DOC_GET)), update: () => d.send(new OurUpdate(DOC_UPDATE)) };
 };
 
 const doc = (client: DynamoDBClient) => {
   const d = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return {
-    get: () => d.send(new GetCommand({ TableName: TABLE, Key: { pk: ITEM.pk }, ConsistentRead: true })),
-    update: () =>
-      d.send(
-        new UpdateCommand({
-          TableName: TABLE,
-          Key: { pk: ITEM.pk },
-          ...UPDATE,
-          ExpressionAttributeValues: { ':one': 1, ':expiresAt': ITEM.expiresAt },
-        }),
-      ),
-  };
+  return { get: () => d.send(new GetCommand(DOC_GET)), update: () => d.send(new UpdateCommand(DOC_UPDATE)) };
 };
 
 async function main(): Promise<void> {
