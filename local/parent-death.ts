@@ -5,6 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 
+/** The probe's answer per PATH: it spawns two processes, and every guarded spawn would repeat it. */
+const probed = new Map<string, boolean>();
+
 /**
  * True when `setpriv` on PATH can set a parent-death signal (Linux): tried for real, since a
  * `setpriv` without `--pdeathsig` (util-linux before 2.33, as on Amazon Linux 2 or RHEL 8; BusyBox)
@@ -12,12 +15,18 @@ import { spawnSync } from 'node:child_process';
  */
 function hasSetpriv(env: NodeJS.ProcessEnv): boolean {
   if (process.platform !== 'linux') return false;
-  const probe = spawnSync('setpriv', ['--pdeathsig', 'TERM', '--', process.execPath, '--version'], {
-    env,
-    stdio: 'ignore',
-    timeout: 10_000,
-  });
-  return probe.status === 0;
+  const path = env.PATH ?? '';
+  let works = probed.get(path);
+  if (works === undefined) {
+    const probe = spawnSync('setpriv', ['--pdeathsig', 'TERM', '--', process.execPath, '--version'], {
+      env,
+      stdio: 'ignore',
+      timeout: 10_000,
+    });
+    works = probe.status === 0;
+    probed.set(path, works);
+  }
+  return works;
 }
 
 /**
