@@ -14,7 +14,10 @@ const { partitionKey: PK, sortKey: SK } = SECURITY_SCHEMA;
 /** `BUDGET#<scope>#<key>#<day>`: the key holds a caller-controlled id (session, user), bounded in UTF-8 bytes (issue 16). */
 export const budgetCounterId = (ref: BudgetCounterRef): string =>
   `BUDGET#${ref.scope}#${boundedKeyPart(ref.key)}#${ref.day}`;
-const keyOf = (ref: BudgetCounterRef) => ({ [PK]: budgetCounterId(ref), [SK]: budgetCounterId(ref) });
+const keyOf = (ref: BudgetCounterRef) => {
+  const id = budgetCounterId(ref);
+  return { [PK]: id, [SK]: id };
+};
 
 export interface DynamoBudgetStoreOptions {
   readonly client: DocumentClient;
