@@ -59,10 +59,11 @@ export function errorMapper(options: ErrorMapperOptions): MiddlewareObj {
         mapped = error;
         // A client that hangs up aborts its model call (a 502 nobody reads): not a dependency's fault,
         // and anyone can cause it, so it must not raise the errors operators alarm on.
-        if (mapped.status >= 500 && abandonedByClient(mapped, request.context))
-          logger.info('client disconnected', { requestId, code: mapped.code });
-        else if (mapped.status >= 500)
-          logger.error('dependency failure', { requestId, code: mapped.code, error: mapped.cause ?? mapped });
+        if (mapped.status >= 500) {
+          if (abandonedByClient(mapped, request.context))
+            logger.info('client disconnected', { requestId, code: mapped.code });
+          else logger.error('dependency failure', { requestId, code: mapped.code, error: mapped.cause ?? mapped });
+        }
       } else if (error instanceof ConfigurationError || error?.name === 'TimeoutError') {
         logger.error('failing closed', { requestId, error });
         mapped = new ServiceUnavailableError({ cause: error });
